@@ -1,0 +1,523 @@
+//! Encoding CSV records with a clkhash schema: keys, the header check, one
+//! record into one filter, and a whole CSV file into a matrix.
+
+use std::fmt;
+use std::io::Read;
+
+use rayon::prelude::*;
+use zicht_format::FilterMatrix;
+
+use super::hashing::{blake_positions, double_hash_positions, HashKind};
+use super::kdf::{derive_feature_keys, FeatureKeys};
+use super::schema::ClkhashSchema;
+use crate::{EncodeError, Secret};
+
+/// Records handed to the thread pool at a time by [`encode_csv`].
+const CHUNK_RECORDS: usize = 4096;
+
+/// A clkhash schema with the keys derived from a secret, ready to encode
+/// records. The keys are overwritten when the encoder is dropped; `Debug`
+/// does not show them.
+#[derive(Clone)]
+pub struct ClkhashEncoder {
+    schema: ClkhashSchema,
+    keys: Vec<FeatureKeys>,
+}
+
+impl fmt::Debug for ClkhashEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClkhashEncoder")
+            .field("features", &self.schema.feature_names())
+            .field("bits", &self.schema.filter_length().bits())
+            .field("keys", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ClkhashEncoder {
+    /// Derive the feature keys from `secret` (its bytes as they are; clkhash
+    /// has no minimum length).
+    ///
+    /// # Errors
+    /// [`EncodeError::Schema`] when the schema asks for more key material
+    /// than HKDF can give.
+    pub fn new(schema: &ClkhashSchema, secret: &Secret) -> Result<ClkhashEncoder, EncodeError> {
+        let keys = derive_feature_keys(
+            secret.expose(),
+            schema.n_features(),
+            schema.kdf.hash,
+            &schema.kdf.salt,
+            &schema.kdf.info,
+            schema.kdf.key_size,
+        )?;
+        Ok(ClkhashEncoder {
+            schema: schema.clone(),
+            keys,
+        })
+    }
+
+    /// The schema this encoder was made for.
+    pub fn schema(&self) -> &ClkhashSchema {
+        &self.schema
+    }
+
+    /// Check a CSV header: it must be exactly the feature identifiers, in
+    /// order, ignored features included (clkhash's `validate_header`).
+    ///
+    /// # Errors
+    /// [`EncodeError::Input`] naming the first column that differs.
+    pub fn check_header(&self, header: &csv::StringRecord) -> Result<(), EncodeError> {
+        let names = self.schema.feature_names();
+        if header.len() != names.len() {
+            return Err(EncodeError::Input(format!(
+                "the CSV header has {} columns but the clkhash schema has {} features ({})",
+                header.len(),
+                names.len(),
+                names.join(", ")
+            )));
+        }
+        for (index, (column, name)) in header.iter().zip(&names).enumerate() {
+            if column != *name {
+                return Err(EncodeError::Input(format!(
+                    "column {} of the CSV header is '{column}' but the clkhash schema's feature {} is '{name}'",
+                    index + 1,
+                    index + 1
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Encode one record and OR its bits into `out` (`filter_length().words()`
+    /// words or more; bit `i` of the CLK is bit `i % 64` of word `i / 64`).
+    /// `row` (0-based data row) and `line` (1-based file line) are only used
+    /// in errors.
+    ///
+    /// # Errors
+    /// [`EncodeError::Row`] when the record has the wrong number of columns
+    /// or a value fails its feature's validation (the reason never contains
+    /// the value); [`EncodeError::Input`] when `out` is too short.
+    pub fn encode_record(
+        &self,
+        record: &csv::StringRecord,
+        row: u64,
+        line: u64,
+        out: &mut [u64],
+    ) -> Result<(), EncodeError> {
+        let length = self.schema.filter_length();
+        if out.len() < length.words() {
+            return Err(EncodeError::Input(format!(
+                "the output row has {} words; {} are needed",
+                out.len(),
+                length.words()
+            )));
+        }
+        let features = &self.schema.features;
+        if record.len() != features.len() {
+            let field = match features.get(record.len()) {
+                Some(feature) => feature.identifier.clone(),
+                None => format!("column {}", features.len() + 1),
+            };
+            return Err(EncodeError::Row {
+                row,
+                line,
+                field,
+                reason: format!(
+                    "the row has {} columns; the clkhash schema has {} features",
+                    record.len(),
+                    features.len()
+                ),
+            });
+        }
+        let l = length.bits();
+        let mut set = |position: u32| {
+            out[position as usize / 64] |= 1u64 << (position % 64);
+        };
+        for ((feature, keys), value) in features.iter().zip(&self.keys).zip(record.iter()) {
+            let Some(hashing) = &feature.hashing else {
+                continue;
+            };
+            let text = hashing
+                .format
+                .prepare(value)
+                .map_err(|reason| EncodeError::Row {
+                    row,
+                    line,
+                    field: feature.identifier.clone(),
+                    reason,
+                })?;
+            let tokens = hashing.comparison.tokens(&text);
+            let bits = hashing.strategy.bits_per_token(tokens.len());
+            for (token, k) in tokens.iter().zip(bits) {
+                let bytes = hashing.format.encoding.encode(token);
+                match hashing.hash {
+                    HashKind::Blake => blake_positions(&bytes, k, &keys[0], l, &mut set),
+                    HashKind::Double {
+                        prevent_singularity,
+                    } => double_hash_positions(
+                        &bytes,
+                        k,
+                        &keys[0],
+                        &keys[1],
+                        l,
+                        prevent_singularity,
+                        &mut set,
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reader that translates `\r\n` and lone `\r` into `\n`, as Python's
+/// text files do (clkhash opens its CSV input in text mode with universal
+/// newlines, inside quoted fields too).
+///
+/// Wrapping the CSV input in it also makes the `csv` crate's line numbers
+/// right: with CRLF line ends it reports each record after the first one
+/// line too early.
+#[derive(Debug)]
+pub struct PythonNewlines<R> {
+    inner: R,
+    buffer: Vec<u8>,
+    pending_cr: bool,
+}
+
+impl<R: Read> PythonNewlines<R> {
+    /// Wrap `inner`.
+    pub fn new(inner: R) -> PythonNewlines<R> {
+        PythonNewlines {
+            inner,
+            buffer: vec![0; 64 * 1024],
+            pending_cr: false,
+        }
+    }
+}
+
+impl<R: Read> Read for PythonNewlines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let want = out.len().min(self.buffer.len());
+            let n = self.inner.read(&mut self.buffer[..want])?;
+            if n == 0 {
+                return Ok(0);
+            }
+            // Never more bytes out than in, so `out` is large enough.
+            let mut written = 0;
+            for &byte in &self.buffer[..n] {
+                if std::mem::take(&mut self.pending_cr) && byte == b'\n' {
+                    continue;
+                }
+                if byte == b'\r' {
+                    out[written] = b'\n';
+                    self.pending_cr = true;
+                } else {
+                    out[written] = byte;
+                }
+                written += 1;
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+        }
+    }
+}
+
+fn csv_error(error: &csv::Error) -> EncodeError {
+    let line = error
+        .position()
+        .map_or_else(String::new, |p| format!(" at line {}", p.line()));
+    let what = match error.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not valid UTF-8", err.field() + 1)
+        }
+        csv::ErrorKind::Io(e) => format!("cannot read the CSV input: {e}"),
+        _ => "malformed CSV".to_string(),
+    };
+    EncodeError::Input(format!("{what}{line}"))
+}
+
+/// Encode a whole CSV file (header first) as clkhash would, in row order.
+/// Line ends are read as Python reads them ([`PythonNewlines`]).
+/// Records are encoded in parallel on the current rayon pool; the result
+/// does not depend on the number of threads.
+///
+/// # Errors
+/// [`EncodeError::Input`] for an empty file, a header that does not match
+/// or malformed CSV; [`EncodeError::Row`] for the first row (in file order)
+/// with an invalid value; [`EncodeError::Schema`] from key derivation.
+pub fn encode_csv(
+    reader: impl Read,
+    schema: &ClkhashSchema,
+    secret: &Secret,
+) -> Result<FilterMatrix, EncodeError> {
+    let encoder = ClkhashEncoder::new(schema, secret)?;
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(PythonNewlines::new(reader));
+    let mut records = csv_reader.records();
+    let header = match records.next() {
+        Some(result) => result.map_err(|e| csv_error(&e))?,
+        None => {
+            return Err(EncodeError::Input(
+                "the CSV input is empty; a header naming the clkhash features is expected".into(),
+            ))
+        }
+    };
+    encoder.check_header(&header)?;
+
+    let length = schema.filter_length();
+    let mut matrix = FilterMatrix::new(length);
+    let mut chunk: Vec<(u64, u64, csv::StringRecord)> = Vec::with_capacity(CHUNK_RECORDS);
+    let mut row: u64 = 0;
+    let mut done = false;
+    while !done {
+        chunk.clear();
+        while chunk.len() < CHUNK_RECORDS {
+            match records.next() {
+                Some(result) => {
+                    let record = result.map_err(|e| csv_error(&e))?;
+                    let line = record.position().map_or(0, |p| p.line());
+                    chunk.push((row, line, record));
+                    row += 1;
+                }
+                None => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        let encoded: Vec<Result<Vec<u64>, EncodeError>> = chunk
+            .par_iter()
+            .map(|(row, line, record)| {
+                let mut words = vec![0u64; length.words()];
+                encoder.encode_record(record, *row, *line, &mut words)?;
+                Ok(words)
+            })
+            .collect();
+        for words in encoded {
+            matrix.push(&words?);
+        }
+    }
+    Ok(matrix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zicht_format::clk::row_to_base64;
+
+    const SCHEMA: &str = r#"{"version": 3,
+        "clkConfig": {"l": 512, "kdf": {"type": "HKDF", "salt": "c2FsdA==", "info": "aW5mbw=="}},
+        "features": [
+          {"identifier": "id", "ignored": true},
+          {"identifier": "name", "format": {"type": "string", "case": "lower"},
+           "hashing": {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerToken": 10},
+                       "missingValue": {"sentinel": ""}}},
+          {"identifier": "year", "format": {"type": "integer", "minimum": 1900},
+           "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": true},
+                       "strategy": {"bitsPerFeature": 30},
+                       "hash": {"type": "doubleHash", "prevent_singularity": true}}}
+        ]}"#;
+
+    fn secret() -> Secret {
+        Secret::from_bytes_unchecked(b"correct horse battery staple".to_vec())
+    }
+
+    fn encode(text: &str) -> Result<FilterMatrix, EncodeError> {
+        let schema = ClkhashSchema::from_json(SCHEMA).unwrap();
+        encode_csv(text.as_bytes(), &schema, &secret())
+    }
+
+    #[test]
+    fn features_are_ored_with_keys_by_position() {
+        let both = encode("id,name,year\n1,anna,1990\n").unwrap();
+        // The name is missing: only the year's bits.
+        let year_only = encode("id,name,year\n1,,1990\n").unwrap();
+        // The same schema with the year ignored: only the name's bits, with
+        // the same keys since ignored features keep their key slots.
+        let year_feature =
+            &SCHEMA[SCHEMA.find("{\"identifier\": \"year\"").unwrap()..SCHEMA.rfind(']').unwrap()];
+        let name_schema = SCHEMA.replace(
+            year_feature.trim_end(),
+            "{\"identifier\": \"year\", \"ignored\": true}",
+        );
+        let schema = ClkhashSchema::from_json(&name_schema).unwrap();
+        let name_only =
+            encode_csv("id,name,year\n1,anna,1990\n".as_bytes(), &schema, &secret()).unwrap();
+        let ored: Vec<u64> = name_only
+            .row(0)
+            .iter()
+            .zip(year_only.row(0))
+            .map(|(a, b)| a | b)
+            .collect();
+        assert_eq!(both.row(0), &ored[..]);
+        assert!(name_only.popcount(0) > 0 && year_only.popcount(0) > 0);
+        // An empty integer is invalid (year has no missing-value sentinel).
+        let err = encode("id,name,year\n1,anna,\n").unwrap_err();
+        assert!(
+            matches!(err, EncodeError::Row { ref field, .. } if field == "year"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ignored_column_does_not_matter() {
+        let a = encode("id,name,year\n1,anna,1990\n").unwrap();
+        let b = encode("id,name,year\nxyz,anna,1990\n").unwrap();
+        assert_eq!(a.row(0), b.row(0));
+        let c = encode("id,name,year\n1,anne,1990\n").unwrap();
+        assert_ne!(a.row(0), c.row(0));
+    }
+
+    #[test]
+    fn integers_are_normalised_before_hashing() {
+        let a = encode("id,name,year\n1,anna,1990\n").unwrap();
+        let b = encode("id,name,year\n1,anna,+01990\n").unwrap();
+        assert_eq!(
+            row_to_base64(a.row(0), a.length()),
+            row_to_base64(b.row(0), b.length())
+        );
+    }
+
+    #[test]
+    fn header_must_match_exactly() {
+        let err = encode("id,given,year\n1,anna,1990\n").unwrap_err();
+        assert!(
+            matches!(err, EncodeError::Input(ref m) if m.contains("'given'") && m.contains("'name'")),
+            "{err}"
+        );
+        let err = encode("id,name\n1,anna\n").unwrap_err();
+        assert!(
+            matches!(err, EncodeError::Input(ref m) if m.contains("2 columns")),
+            "{err}"
+        );
+        assert!(matches!(encode(""), Err(EncodeError::Input(_))));
+    }
+
+    #[test]
+    fn invalid_values_name_row_and_feature_but_not_value() {
+        let err = encode("id,name,year\n1,anna,1990\n2,Zuzanna,1990\n").unwrap_err();
+        match &err {
+            EncodeError::Row {
+                row,
+                line,
+                field,
+                reason,
+            } => {
+                assert_eq!((*row, *line), (1, 3));
+                assert_eq!(field, "name");
+                assert!(reason.contains("lower case"), "{reason}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(!err.to_string().contains("Zuzanna"), "{err}");
+        let err = encode("id,name,year\n1,anna,1850\n").unwrap_err();
+        assert!(err.to_string().contains("minimum 1900"), "{err}");
+        assert!(!err.to_string().contains("1850"), "{err}");
+    }
+
+    #[test]
+    fn ragged_rows_are_errors() {
+        let err = encode("id,name,year\n1,anna\n").unwrap_err();
+        assert!(
+            matches!(err, EncodeError::Row { ref field, .. } if field == "year"),
+            "{err}"
+        );
+        let err = encode("id,name,year\n1,anna,1990,x\n").unwrap_err();
+        assert!(
+            matches!(err, EncodeError::Row { ref field, .. } if field == "column 4"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn short_output_is_an_error_not_a_panic() {
+        let schema = ClkhashSchema::from_json(SCHEMA).unwrap();
+        let encoder = ClkhashEncoder::new(&schema, &secret()).unwrap();
+        let record = csv::StringRecord::from(vec!["1", "anna", "1990"]);
+        let mut out = vec![0u64; 7];
+        assert!(matches!(
+            encoder.encode_record(&record, 0, 2, &mut out),
+            Err(EncodeError::Input(_))
+        ));
+    }
+
+    #[test]
+    fn output_does_not_depend_on_thread_count() {
+        let mut text = String::from("id,name,year\n");
+        for i in 0..300 {
+            text.push_str(&format!("{i},name{},{}\n", i % 17, 1900 + i % 100));
+        }
+        let schema = ClkhashSchema::from_json(SCHEMA).unwrap();
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| encode_csv(text.as_bytes(), &schema, &secret()).unwrap())
+        };
+        assert_eq!(run(1), run(4));
+    }
+
+    #[test]
+    fn newlines_are_translated_like_python_text_mode() {
+        let mut out = String::new();
+        PythonNewlines::new("a\r\nb\rc\n\r\n\"x\r\ny\"".as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "a\nb\nc\n\n\"x\ny\"");
+        // A CR at the end of one read and its LF at the start of the next.
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let Some((&first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                out[0] = first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let mut out = String::new();
+        PythonNewlines::new(OneByte(b"a\r\nb\r\n"))
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "a\nb\n");
+    }
+
+    #[test]
+    fn crlf_files_give_the_right_lines_and_bits() {
+        let err = encode("id,name,year\r\n1,anna,1990\r\n2,anna,1990\r\n3,anna,x\r\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EncodeError::Row {
+                    row: 2,
+                    line: 4,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let crlf = encode("id,name,year\r\n1,anna,1990\r\n").unwrap();
+        let lf = encode("id,name,year\n1,anna,1990\n").unwrap();
+        assert_eq!(crlf, lf);
+    }
+
+    #[test]
+    fn debug_hides_keys() {
+        let schema = ClkhashSchema::from_json(SCHEMA).unwrap();
+        let encoder = ClkhashEncoder::new(&schema, &secret()).unwrap();
+        let shown = format!("{encoder:?}");
+        assert!(
+            shown.contains("redacted") && shown.contains("name"),
+            "{shown}"
+        );
+    }
+}

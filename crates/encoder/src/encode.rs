@@ -1,0 +1,742 @@
+//! Encoding records: from CSV cells to a filter, and streaming a whole CSV
+//! into an encoded file in bounded memory with parallel chunks.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use rayon::prelude::*;
+use zicht_format::file::UNKNOWN_STRATUM;
+use zicht_format::{FileWriter, FilterLength, Header, Stratum};
+
+use crate::hardening::Hardener;
+use crate::keys::{key_check_value, FieldHasher};
+use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date, PartialDate};
+use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
+use crate::schema::{hex, FieldKind, Missing, Schema, TokenKind};
+use crate::tokens::{date_tokens, positional_tokens, qgrams};
+use crate::{EncodeError, Secret};
+
+/// What to do with a row that cannot be encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop at the first bad row (the default).
+    #[default]
+    Stop,
+    /// Reject the row, report it, and go on.
+    Skip,
+}
+
+/// Options of one encoding run.
+#[derive(Clone, Debug)]
+pub struct EncodeOptions {
+    /// Label written to the header.
+    pub source_label: String,
+    /// Bad-row policy.
+    pub on_error: OnError,
+    /// Creation time written to the header (seconds since the epoch).
+    pub created_unix: u64,
+    /// Rows per parallel chunk.
+    pub chunk_rows: usize,
+    /// Longest accepted record, in bytes.
+    pub max_record_bytes: usize,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            source_label: "source".into(),
+            on_error: OnError::Stop,
+            created_unix: 0,
+            chunk_rows: 8192,
+            max_record_bytes: 1 << 20,
+        }
+    }
+}
+
+/// A rejected row: where and why, never what.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    /// 0-based data row.
+    pub row: u64,
+    /// 1-based line.
+    pub line: u64,
+    /// Field or column.
+    pub field: String,
+    /// Reason, without the value.
+    pub reason: String,
+}
+
+/// What an encoding run did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct EncodeSummary {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows written to the file.
+    pub rows_encoded: u64,
+    /// Rejected rows (with `--on-error skip`), in row order; at most 1,000 kept.
+    pub rejected: Vec<Rejection>,
+    /// Number of rejected rows per reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Mean fraction of bits set.
+    pub mean_fill: f64,
+    /// Missing values per field.
+    pub missing_per_field: BTreeMap<String, u64>,
+}
+
+/// Where each schema field's value comes from in a record.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Column(usize),
+    FullName {
+        column: usize,
+        order: NameOrder,
+        part: NamePart,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NamePart {
+    Given,
+    Family,
+}
+
+/// A row-level failure.
+#[derive(Debug)]
+struct RowError {
+    field: String,
+    reason: String,
+}
+
+/// An encoded record before it is written.
+struct Encoded {
+    words: Vec<u64>,
+    strata: Vec<Option<String>>,
+    missing: Vec<bool>,
+}
+
+/// A ready encoder: schema, profile and keys.
+#[derive(Debug)]
+pub struct Encoder {
+    schema: Schema,
+    profile: Profile,
+    hashers: Vec<FieldHasher>,
+    key_check: [u8; 8],
+    hardener: Hardener,
+}
+
+impl Encoder {
+    /// Derive the keys for a schema and check the profile against it.
+    ///
+    /// # Errors
+    /// [`EncodeError::Profile`] when the profile does not map every encoded
+    /// field or maps an unknown one.
+    pub fn new(schema: Schema, profile: Profile, secret: &Secret) -> Result<Encoder, EncodeError> {
+        profile.validate()?;
+        for name in profile.columns.keys() {
+            if schema.field_index(name).is_none() {
+                return Err(EncodeError::Profile(format!(
+                    "columns: '{name}' is not a field of the schema"
+                )));
+            }
+        }
+        for field in &schema.fields {
+            let by_full_name = profile.full_name.is_some()
+                && matches!(field.kind, FieldKind::GivenName | FieldKind::FamilyName)
+                && !profile.columns.contains_key(&field.name);
+            let used = field.encode
+                || schema
+                    .strata
+                    .iter()
+                    .any(|s| schema.fields[s.field].name == field.name);
+            if used && !by_full_name && !profile.columns.contains_key(&field.name) {
+                return Err(EncodeError::Profile(format!(
+                    "field '{}' is not mapped to a column (add it under [columns])",
+                    field.name
+                )));
+            }
+        }
+        let fingerprint = schema.fingerprint();
+        let hashers = schema
+            .fields
+            .iter()
+            .map(|f| FieldHasher::new(secret, &fingerprint, &f.name))
+            .collect();
+        let hardener = Hardener::new(
+            &schema.hardening,
+            schema.filter_length.bits() as usize,
+            secret,
+            &fingerprint,
+        );
+        Ok(Encoder {
+            key_check: key_check_value(secret, &fingerprint),
+            schema,
+            profile,
+            hashers,
+            hardener,
+        })
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The key check value in hex.
+    pub fn key_check_hex(&self) -> String {
+        hex(&self.key_check)
+    }
+
+    /// Length of the filters written.
+    pub fn output_length(&self) -> FilterLength {
+        self.schema.output_length()
+    }
+
+    fn resolve(
+        &self,
+        header: Option<&[String]>,
+        n_columns: usize,
+    ) -> Result<Vec<Option<Source>>, EncodeError> {
+        let find = |column: &ColumnRef, field: &str| -> Result<usize, EncodeError> {
+            let index = match (column, header) {
+                (ColumnRef::Number(n), _) => n.checked_sub(1),
+                (ColumnRef::Name(name), Some(header)) => {
+                    header.iter().position(|h| h.trim() == name.trim())
+                }
+                (ColumnRef::Name(_), None) => {
+                    return Err(EncodeError::Profile(format!(
+                        "field '{field}': columns must be numbers when the file has no header"
+                    )))
+                }
+            };
+            match index {
+                Some(i) if i < n_columns => Ok(i),
+                _ => Err(EncodeError::Input(format!(
+                    "field '{field}': column {column} is not in the file"
+                ))),
+            }
+        };
+        let mut sources = Vec::with_capacity(self.schema.fields.len());
+        for field in &self.schema.fields {
+            let source = if let Some(column) = self.profile.columns.get(&field.name) {
+                Some(Source::Column(find(column, &field.name)?))
+            } else if let (Some(full), FieldKind::GivenName | FieldKind::FamilyName) =
+                (&self.profile.full_name, field.kind)
+            {
+                let part = if field.kind == FieldKind::GivenName {
+                    NamePart::Given
+                } else {
+                    NamePart::Family
+                };
+                Some(Source::FullName {
+                    column: find(&full.column, &field.name)?,
+                    order: full.order,
+                    part,
+                })
+            } else {
+                None
+            };
+            sources.push(source);
+        }
+        Ok(sources)
+    }
+
+    fn decode_cell<'a>(&self, bytes: &'a [u8]) -> Option<std::borrow::Cow<'a, str>> {
+        match self.profile.encoding {
+            TextEncoding::Utf8 => std::str::from_utf8(bytes)
+                .ok()
+                .map(std::borrow::Cow::Borrowed),
+            TextEncoding::Windows1252 => Some(
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(bytes)
+                    .0,
+            ),
+            TextEncoding::Latin1 => Some(std::borrow::Cow::Owned(
+                bytes.iter().map(|&b| char::from(b)).collect(),
+            )),
+        }
+    }
+
+    /// Encode one record (cells already split), returning the filter words.
+    fn encode_record(
+        &self,
+        sources: &[Option<Source>],
+        record: &csv::ByteRecord,
+        row: u64,
+    ) -> Result<Encoded, RowError> {
+        let fields = &self.schema.fields;
+        let bits = self.schema.filter_length.bits();
+        let mut words = vec![0u64; self.schema.filter_length.words()];
+        let mut missing = vec![false; fields.len()];
+        let mut values: Vec<Option<Value>> = Vec::with_capacity(fields.len());
+        for (index, field) in fields.iter().enumerate() {
+            let Some(source) = sources[index] else {
+                values.push(None);
+                continue;
+            };
+            let column = match source {
+                Source::Column(c) | Source::FullName { column: c, .. } => c,
+            };
+            let raw = self
+                .decode_cell(record.get(column).unwrap_or_default())
+                .ok_or_else(|| RowError {
+                    field: field.name.clone(),
+                    reason: "invalid UTF-8 (set encoding in the profile)".into(),
+                })?;
+            let raw = match source {
+                Source::Column(_) => raw.into_owned(),
+                Source::FullName { order, part, .. } => split_full_name(&raw, order, part),
+            };
+            if self.profile.is_missing(&raw) {
+                missing[index] = true;
+                values.push(None);
+                continue;
+            }
+            let value = self.value(field.kind, &raw).map_err(|reason| RowError {
+                field: field.name.clone(),
+                reason,
+            })?;
+            if value.is_empty() {
+                missing[index] = true;
+                values.push(None);
+            } else {
+                values.push(Some(value));
+            }
+        }
+        let salt = if self.schema.hardening.salt_fields.is_empty() {
+            None
+        } else {
+            let index = self.schema.field_index(&self.schema.hardening.salt_with);
+            Some(
+                index
+                    .and_then(|i| values[i].as_ref())
+                    .map(Value::salt)
+                    .unwrap_or_default(),
+            )
+        };
+        let mut positions = Vec::with_capacity(64);
+        for (index, field) in fields.iter().enumerate() {
+            if !field.encode {
+                continue;
+            }
+            let tokens = match &values[index] {
+                Some(value) => value.tokens(field.tokens, field.q, field.padding),
+                None if field.missing == Missing::Token => vec!["\u{0}missing".to_string()],
+                None => continue,
+            };
+            let k = field.budget.per_token(tokens.len());
+            let salted = salt
+                .as_ref()
+                .filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
+            for token in &tokens {
+                positions.clear();
+                match salted {
+                    Some(salt) => {
+                        let bytes = [salt.as_bytes(), b"\x1f", token.as_bytes()].concat();
+                        self.hashers[index].positions(&bytes, k, bits, &mut positions);
+                    }
+                    None => {
+                        self.hashers[index].positions(token.as_bytes(), k, bits, &mut positions)
+                    }
+                }
+                for &p in &positions {
+                    words[p as usize / 64] |= 1 << (p % 64);
+                }
+            }
+        }
+        let strata = self
+            .schema
+            .strata
+            .iter()
+            .map(|s| {
+                values[s.field]
+                    .as_ref()
+                    .and_then(|v| v.stratum(s.band_years))
+            })
+            .collect();
+        let words = if self.hardener.is_active() {
+            self.hardener.apply(words, row)
+        } else {
+            words
+        };
+        Ok(Encoded {
+            words,
+            strata,
+            missing,
+        })
+    }
+
+    fn value(&self, kind: FieldKind, raw: &str) -> Result<Value, String> {
+        Ok(match kind {
+            FieldKind::GivenName | FieldKind::Text => Value::Text(normalize_text(raw)),
+            FieldKind::FamilyName => Value::Text(family_name_core(raw)),
+            FieldKind::Place => Value::Text(normalize_text(raw).replace(' ', "")),
+            FieldKind::DateOfBirth => Value::Date(
+                parse_date(raw, &self.profile.date_formats)
+                    .map_err(|p| p.message(&self.profile.date_formats))?,
+            ),
+            FieldKind::Sex => Value::Exact(
+                self.profile
+                    .sex(raw)
+                    .ok_or_else(|| {
+                        "unknown sex code (add it to sex_codes in the profile)".to_string()
+                    })?
+                    .code()
+                    .to_string(),
+            ),
+            FieldKind::Identifier => Value::Identifier(
+                raw.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_uppercase)
+                    .collect(),
+            ),
+            FieldKind::Category => Value::Exact(normalize_text(raw)),
+        })
+    }
+
+    /// Stream a CSV into an encoded file.
+    ///
+    /// `progress` is called with the number of rows read after each chunk.
+    ///
+    /// # Errors
+    /// The first bad row (with [`OnError::Stop`]), malformed input, or I/O.
+    pub fn encode_csv<R: Read, W: Write>(
+        &self,
+        input: R,
+        output: W,
+        options: &EncodeOptions,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(W, EncodeSummary), EncodeError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.profile.delimiter_byte()?)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut first = csv::ByteRecord::new();
+        let got_first = read_record(&mut reader, &mut first, 0, options)?;
+        if !got_first {
+            return Err(EncodeError::Input("the file is empty".into()));
+        }
+        strip_bom(&mut first);
+        let n_columns = first.len();
+        let (header, mut pending) = if self.profile.header {
+            let names = (0..first.len())
+                .map(|i| {
+                    self.decode_cell(&first[i])
+                        .map(|c| c.into_owned())
+                        .ok_or_else(|| {
+                            EncodeError::Input(format!(
+                                "the header's column {} is not valid text",
+                                i + 1
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (Some(names), None)
+        } else {
+            (None, Some(first))
+        };
+        let sources = self.resolve(header.as_deref(), n_columns)?;
+        let n_strata = self.schema.strata.len();
+        let mut writer = FileWriter::new(output, self.output_length(), n_strata)?;
+        let mut dictionaries: Vec<Vec<String>> = vec![Vec::new(); n_strata];
+        let mut summary = EncodeSummary::default();
+        for field in &self.schema.fields {
+            summary.missing_per_field.insert(field.name.clone(), 0);
+        }
+        let mut fill_total = 0f64;
+        let mut next_row = 0u64;
+        let mut done = false;
+        let chunk_rows = options.chunk_rows.max(1);
+        while !done {
+            let mut chunk: Vec<(u64, u64, csv::ByteRecord)> = Vec::with_capacity(chunk_rows);
+            if let Some(record) = pending.take() {
+                chunk.push((next_row, 1, record));
+                next_row += 1;
+            }
+            while chunk.len() < chunk_rows {
+                let mut record = csv::ByteRecord::new();
+                if !read_record(&mut reader, &mut record, next_row, options)? {
+                    done = true;
+                    break;
+                }
+                let line = record.position().map_or(0, |p| p.line());
+                chunk.push((next_row, line, record));
+                next_row += 1;
+            }
+            let results: Vec<Result<Encoded, RowError>> = chunk
+                .par_iter()
+                .map(|(row, _, record)| {
+                    if record.len() != n_columns {
+                        return Err(RowError {
+                            field: "(record)".into(),
+                            reason: format!("has {} fields, expected {}", record.len(), n_columns),
+                        });
+                    }
+                    self.encode_record(&sources, record, *row)
+                })
+                .collect();
+            for ((row, line, _), result) in chunk.iter().zip(results) {
+                summary.rows_read += 1;
+                match result {
+                    Ok(encoded) => {
+                        let codes: Vec<u16> = encoded
+                            .strata
+                            .iter()
+                            .zip(dictionaries.iter_mut())
+                            .map(|(value, dictionary)| code_of(value.as_deref(), dictionary))
+                            .collect::<Result<_, _>>()?;
+                        writer.push(*row, &codes, &encoded.words)?;
+                        summary.rows_encoded += 1;
+                        let set: u32 = encoded.words.iter().map(|w| w.count_ones()).sum();
+                        fill_total += f64::from(set) / (encoded.words.len() * 64) as f64;
+                        for (index, &is_missing) in encoded.missing.iter().enumerate() {
+                            if is_missing {
+                                *summary
+                                    .missing_per_field
+                                    .get_mut(&self.schema.fields[index].name)
+                                    .expect("every field has an entry") += 1;
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        if options.on_error == OnError::Stop {
+                            return Err(EncodeError::Row {
+                                row: *row,
+                                line: *line,
+                                field: error.field,
+                                reason: error.reason,
+                            });
+                        }
+                        *summary
+                            .rejected_by_reason
+                            .entry(error.reason.clone())
+                            .or_insert(0) += 1;
+                        if summary.rejected.len() < 1000 {
+                            summary.rejected.push(Rejection {
+                                row: *row,
+                                line: *line,
+                                field: error.field,
+                                reason: error.reason,
+                            });
+                        }
+                    }
+                }
+            }
+            progress(summary.rows_read);
+        }
+        if summary.rows_read == 0 {
+            return Err(EncodeError::Input(
+                "the file has a header but no data rows".into(),
+            ));
+        }
+        if summary.rows_encoded == 0 {
+            return Err(EncodeError::Input(
+                "every row was rejected; nothing to encode".into(),
+            ));
+        }
+        summary.mean_fill = fill_total / summary.rows_encoded as f64;
+        let header = Header {
+            source_label: options.source_label.clone(),
+            filter_bits: self.output_length().bits(),
+            schema_fingerprint: self.schema.fingerprint_hex(),
+            key_check: self.key_check_hex(),
+            encoding: "zicht-v1".into(),
+            hardening: self.hardener.header_map(),
+            strata: self
+                .schema
+                .strata
+                .iter()
+                .zip(dictionaries)
+                .map(|(spec, values)| Stratum {
+                    name: spec.name.clone(),
+                    values,
+                })
+                .collect(),
+            created_unix: options.created_unix,
+            zicht_version: env!("CARGO_PKG_VERSION").into(),
+        };
+        let output = writer.finish(&header)?;
+        Ok((output, summary))
+    }
+}
+
+fn code_of(value: Option<&str>, dictionary: &mut Vec<String>) -> Result<u16, EncodeError> {
+    let Some(value) = value else {
+        return Ok(UNKNOWN_STRATUM);
+    };
+    if let Some(i) = dictionary.iter().position(|v| v == value) {
+        return Ok(i as u16);
+    }
+    if dictionary.len() >= usize::from(UNKNOWN_STRATUM) - 1 {
+        return Err(EncodeError::Schema(
+            "a stratum has more than 65,000 distinct values".into(),
+        ));
+    }
+    dictionary.push(value.to_string());
+    Ok((dictionary.len() - 1) as u16)
+}
+
+fn read_record<R: Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+    row: u64,
+    options: &EncodeOptions,
+) -> Result<bool, EncodeError> {
+    match reader.read_byte_record(record) {
+        Ok(more) => {
+            if more && record.as_slice().len() > options.max_record_bytes {
+                return Err(EncodeError::Row {
+                    row,
+                    line: record.position().map_or(0, |p| p.line()),
+                    field: "(record)".into(),
+                    reason: format!(
+                        "is longer than the limit of {} bytes",
+                        options.max_record_bytes
+                    ),
+                });
+            }
+            Ok(more)
+        }
+        Err(error) => {
+            let line = error.position().map_or(0, |p| p.line());
+            match error.into_kind() {
+                csv::ErrorKind::Io(source) => Err(EncodeError::Io {
+                    context: format!("cannot read the input near line {line}"),
+                    source,
+                }),
+                _ => Err(EncodeError::Row {
+                    row,
+                    line,
+                    field: "(record)".into(),
+                    reason: "is not valid CSV".into(),
+                }),
+            }
+        }
+    }
+}
+
+fn strip_bom(record: &mut csv::ByteRecord) {
+    if record
+        .get(0)
+        .is_some_and(|f| f.starts_with(b"\xEF\xBB\xBF"))
+    {
+        let mut fixed = csv::ByteRecord::new();
+        for (i, field) in record.iter().enumerate() {
+            fixed.push_field(if i == 0 { &field[3..] } else { field });
+        }
+        fixed.set_position(record.position().cloned());
+        *record = fixed;
+    }
+}
+
+/// Split a full-name cell into the requested part.
+fn split_full_name(raw: &str, order: NameOrder, part: NamePart) -> String {
+    match order {
+        NameOrder::FamilyGiven => {
+            // "Family, Given", and also "Family, particles, Given" as in
+            // "Berg, van den, Anna": segments made only of particles belong
+            // to the family name.
+            let mut segments = raw.split(',');
+            let mut family = segments.next().unwrap_or_default().to_string();
+            let mut given = Vec::new();
+            for segment in segments {
+                let words = normalize_text(segment);
+                let only_particles = !words.is_empty() && words.split(' ').all(is_particle);
+                if given.is_empty() && only_particles {
+                    family.push(' ');
+                    family.push_str(segment);
+                } else {
+                    given.push(segment);
+                }
+            }
+            match part {
+                NamePart::Family => family,
+                NamePart::Given => given.join(" "),
+            }
+        }
+        NameOrder::GivenFamily => {
+            let normalized = normalize_text(raw);
+            let words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
+            if words.is_empty() {
+                return String::new();
+            }
+            // The family name is the last word plus any particles before it.
+            let mut start = words.len() - 1;
+            while start > 1 && is_particle(words[start - 1]) {
+                start -= 1;
+            }
+            match part {
+                NamePart::Family => words[start..].join(" "),
+                NamePart::Given => words[..start].join(" "),
+            }
+        }
+    }
+}
+
+/// A normalised value.
+#[derive(Clone, Debug)]
+enum Value {
+    Text(String),
+    Date(PartialDate),
+    Exact(String),
+    Identifier(String),
+}
+
+impl Value {
+    fn is_empty(&self) -> bool {
+        match self {
+            Value::Text(s) | Value::Exact(s) | Value::Identifier(s) => s.is_empty(),
+            Value::Date(d) => d.year.is_none(),
+        }
+    }
+
+    fn canonical(&self) -> String {
+        match self {
+            Value::Text(s) | Value::Exact(s) | Value::Identifier(s) => s.clone(),
+            Value::Date(d) => format!(
+                "{:04}-{}-{}",
+                d.year.unwrap_or(0),
+                d.month.map_or("??".to_string(), |m| format!("{m:02}")),
+                d.day.map_or("??".to_string(), |x| format!("{x:02}"))
+            ),
+        }
+    }
+
+    fn tokens(&self, kind: TokenKind, q: usize, padding: bool) -> Vec<String> {
+        match (kind, self) {
+            (TokenKind::Exact, _) => vec![self.canonical()],
+            (TokenKind::Positional, Value::Date(d)) => date_tokens(d),
+            (TokenKind::Positional, _) => positional_tokens(&self.canonical()),
+            (TokenKind::Qgram, Value::Date(_)) => qgrams(&self.canonical(), q, padding),
+            (TokenKind::Qgram, _) => qgrams(&self.canonical(), q, padding),
+        }
+    }
+
+    fn salt(&self) -> String {
+        match self {
+            Value::Date(d) => d.year.map(|y| y.to_string()).unwrap_or_default(),
+            _ => self.canonical(),
+        }
+    }
+
+    fn stratum(&self, band_years: Option<u32>) -> Option<String> {
+        match self {
+            Value::Date(d) => {
+                let band = band_years.unwrap_or(10);
+                let year = u32::from(d.year?);
+                let start = year / band * band;
+                Some(if band == 1 {
+                    start.to_string()
+                } else {
+                    format!("{start}-{}", start + band - 1)
+                })
+            }
+            other => Some(other.canonical()),
+        }
+    }
+}

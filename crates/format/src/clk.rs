@@ -1,0 +1,149 @@
+//! clkhash's CLK representation: standard base64 with padding, most
+//! significant bit first (bit `i` is byte `i / 8`, mask `0x80 >> (i % 8)`),
+//! and the `{"clks": [...]}` JSON file.
+//!
+//! Bit `i` of a CLK maps to bit `i` of our rows, so Dice scores agree.
+
+use std::io::{Read, Write};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::{FilterLength, FilterMatrix, FormatError};
+
+/// Pack a row of `length.words()` words into clkhash's byte order.
+pub fn row_to_bytes(words: &[u64], length: FilterLength) -> Vec<u8> {
+    let mut bytes = vec![0u8; length.bytes()];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        let mut b = 0u8;
+        for j in 0..8 {
+            let bit = i * 8 + j;
+            if words[bit / 64] >> (bit % 64) & 1 == 1 {
+                b |= 0x80 >> j;
+            }
+        }
+        *byte = b;
+    }
+    bytes
+}
+
+/// Unpack clkhash-ordered bytes into `bytes.len() / 8` words.
+pub fn bytes_to_row(bytes: &[u8]) -> Vec<u64> {
+    let mut words = vec![0u64; bytes.len().div_ceil(8)];
+    for (i, &byte) in bytes.iter().enumerate() {
+        for j in 0..8 {
+            if byte & (0x80 >> j) != 0 {
+                let bit = i * 8 + j;
+                words[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+    }
+    words
+}
+
+/// A row as a clkhash base64 string.
+pub fn row_to_base64(words: &[u64], length: FilterLength) -> String {
+    STANDARD.encode(row_to_bytes(words, length))
+}
+
+/// Decode one clkhash base64 string into words.
+///
+/// # Errors
+/// Invalid base64, or a length that is not a supported filter length.
+/// `index` is the position in the `clks` array, used in the message.
+pub fn base64_to_row(text: &str, index: usize) -> Result<(FilterLength, Vec<u64>), FormatError> {
+    let bytes = STANDARD
+        .decode(text.trim())
+        .map_err(|_| FormatError::ClkJson(format!("clks[{index}] is not valid base64")))?;
+    let bits = u32::try_from(bytes.len() * 8).unwrap_or(u32::MAX);
+    let length = FilterLength::new(bits).map_err(|_| {
+        FormatError::ClkJson(format!(
+            "clks[{index}] has {} bits; filters must be a multiple of 64 bits from 64 to 8192",
+            bytes.len() * 8
+        ))
+    })?;
+    Ok((length, bytes_to_row(&bytes)))
+}
+
+#[derive(serde::Deserialize)]
+struct ClkFile {
+    clks: Vec<String>,
+}
+
+/// Read a `{"clks": [base64, ...]}` document into a matrix.
+///
+/// # Errors
+/// Invalid JSON, a missing `clks` key, invalid base64, no filters, or filters
+/// of different lengths.
+pub fn read_clk_json(reader: impl Read) -> Result<FilterMatrix, FormatError> {
+    let file: ClkFile = serde_json::from_reader(reader)
+        .map_err(|e| FormatError::ClkJson(format!("not a CLK JSON document: {e}")))?;
+    let mut matrix: Option<FilterMatrix> = None;
+    for (index, text) in file.clks.iter().enumerate() {
+        let (length, row) = base64_to_row(text, index)?;
+        let m = matrix.get_or_insert_with(|| FilterMatrix::with_capacity(length, file.clks.len()));
+        if m.length() != length {
+            return Err(FormatError::ClkJson(format!(
+                "clks[{index}] has {} bits but clks[0] has {}",
+                length.bits(),
+                m.length().bits()
+            )));
+        }
+        m.push(&row);
+    }
+    matrix.ok_or_else(|| FormatError::ClkJson("the clks array is empty".into()))
+}
+
+/// Write a matrix as a `{"clks": [...]}` document.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_clk_json(matrix: &FilterMatrix, mut writer: impl Write) -> std::io::Result<()> {
+    writer.write_all(b"{\"clks\": [")?;
+    for index in 0..matrix.len() {
+        if index > 0 {
+            writer.write_all(b", ")?;
+        }
+        write!(
+            writer,
+            "\"{}\"",
+            row_to_base64(matrix.row(index), matrix.length())
+        )?;
+    }
+    writer.write_all(b"]}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msb_first() {
+        let length = FilterLength::new(64).unwrap();
+        let bytes = row_to_bytes(&[1], length);
+        assert_eq!(bytes[0], 0x80);
+        let bytes = row_to_bytes(&[1 << 9], length);
+        assert_eq!(bytes[1], 0x40);
+        assert_eq!(bytes_to_row(&bytes), vec![1 << 9]);
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let length = FilterLength::new(128).unwrap();
+        let mut m = FilterMatrix::new(length);
+        m.push(&[0xdead_beef, 7]);
+        m.push(&[0, u64::MAX]);
+        let mut out = Vec::new();
+        write_clk_json(&m, &mut out).unwrap();
+        let back = read_clk_json(&out[..]).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn bad_json_is_an_error() {
+        assert!(read_clk_json(&b"{\"clks\": []}"[..]).is_err());
+        assert!(read_clk_json(&b"{\"clk\": []}"[..]).is_err());
+        assert!(read_clk_json(&b"{\"clks\": [\"!!\"]}"[..]).is_err());
+        assert!(read_clk_json(&b"{\"clks\": [\"AAAA\"]}"[..]).is_err());
+    }
+}

@@ -1,0 +1,450 @@
+//! `zicht encode`: a registry CSV to a keyed Bloom-filter file.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use zicht_encoder::clkhash::{self, ClkhashSchema};
+use zicht_encoder::profile::{ColumnRef, TextEncoding};
+use zicht_encoder::{
+    EncodeError, EncodeOptions, EncodeSummary, Encoder, OnError, Profile, Schema, Secret,
+};
+use zicht_format::atomic::AtomicFile;
+use zicht_format::{EncodedFile, FileWriter, FilterMatrix, Header};
+
+use super::{input_file, progress_bar, with_threads, Classify, CmdResult, Failure};
+
+/// Output formats of `zicht encode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// zicht's own encoded file (.zbf).
+    #[default]
+    Zbf,
+    /// clkhash's `{"clks": [...]}` JSON.
+    ClkhashJson,
+}
+
+/// What to do with a bad row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnErrorArg {
+    /// Stop at the first bad row.
+    #[default]
+    Stop,
+    /// Reject bad rows, report them, and go on.
+    Skip,
+}
+
+/// Arguments of `zicht encode`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The registry CSV.
+    pub input: PathBuf,
+    /// The linkage schema: zicht TOML, or a clkhash v3 JSON schema.
+    #[arg(long)]
+    pub schema: PathBuf,
+    /// The project secret file (from `zicht keygen`). The environment
+    /// variable ZICHT_SECRET_FILE may name it instead.
+    #[arg(long, env = "ZICHT_SECRET_FILE", hide_env_values = true)]
+    pub secret_file: Option<PathBuf>,
+    /// The agency's source profile (TOML).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Source label written to the header (default: the profile's, else the file stem).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub output_format: OutputFormat,
+    /// Stop at the first bad row, or skip and report bad rows.
+    #[arg(long, value_enum, default_value_t)]
+    pub on_error: OnErrorArg,
+    /// Write a local map from row index to the agency's own id (never share it).
+    #[arg(long, requires = "id_column")]
+    pub id_map: Option<PathBuf>,
+    /// The column holding the agency's own id (for --id-map).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Field delimiter (overrides the profile).
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// The file has no header line (overrides the profile).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Text encoding: utf-8, windows-1252 or latin-1 (overrides the profile).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Date format, e.g. %d-%m-%Y (repeatable; replaces the profile's).
+    #[arg(long = "date-format")]
+    pub date_formats: Vec<String>,
+    /// FIELD=COLUMN mapping (repeatable; added to the profile's).
+    #[arg(long = "column", value_name = "FIELD=COLUMN")]
+    pub columns: Vec<String>,
+    /// A cell value meaning "missing" (repeatable; added to the profile's).
+    #[arg(long = "missing")]
+    pub missing: Vec<String>,
+}
+
+/// Run `zicht encode`.
+pub fn run(args: Args) -> CmdResult {
+    input_file(&args.schema, "the schema")?;
+    input_file(&args.input, "the input")?;
+    if args.out.exists() && !args.force {
+        return Err(Failure::input_msg(format!(
+            "{} exists; use --force to overwrite it",
+            args.out.display()
+        )));
+    }
+    if args.out.is_dir() {
+        return Err(Failure::input_msg(format!(
+            "{} is a directory",
+            args.out.display()
+        )));
+    }
+    let schema_text = std::fs::read_to_string(&args.schema)
+        .bad_input(format!("cannot read the schema {}", args.schema.display()))?;
+    let created_unix = created_unix();
+    let clkhash_mode = clkhash::is_clkhash_schema(&schema_text);
+    let secret = read_secret(&args, clkhash_mode)?;
+    let (summary, n_records) = with_threads(args.threads, || {
+        if clkhash_mode {
+            encode_clkhash(&args, &schema_text, &secret, created_unix)
+        } else {
+            encode_native(&args, &schema_text, &secret, created_unix)
+        }
+    })??;
+    if let (Some(map), Some(column)) = (&args.id_map, &args.id_column) {
+        write_id_map(&args, map, column)?;
+    }
+    report(&args, &summary, n_records)
+}
+
+fn created_unix() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        })
+}
+
+fn read_secret(args: &Args, clkhash_mode: bool) -> Result<Secret, Failure> {
+    let Some(path) = &args.secret_file else {
+        return Err(Failure::input_msg(
+            "no secret: give --secret-file FILE (or set ZICHT_SECRET_FILE); make one with `zicht keygen`",
+        ));
+    };
+    input_file(path, "the secret file")?;
+    let secret = if clkhash_mode {
+        Secret::read_file_unchecked(path)
+    } else {
+        Secret::read_file(path)
+    };
+    secret.bad_input("cannot use the secret")
+}
+
+fn load_profile(args: &Args) -> Result<Profile, Failure> {
+    let mut profile = match &args.profile {
+        Some(path) => {
+            input_file(path, "the profile")?;
+            let text = std::fs::read_to_string(path)
+                .bad_input(format!("cannot read the profile {}", path.display()))?;
+            Profile::from_toml(&text).bad_input(format!("in {}", path.display()))?
+        }
+        None => Profile::default(),
+    };
+    if let Some(d) = &args.delimiter {
+        profile.delimiter = d.clone();
+    }
+    if args.no_header {
+        profile.header = false;
+    }
+    if let Some(name) = &args.encoding {
+        profile.encoding = TextEncoding::from_name(name).ok_or_else(|| {
+            Failure::input_msg("--encoding must be utf-8, windows-1252 or latin-1")
+        })?;
+    }
+    if !args.date_formats.is_empty() {
+        profile.date_formats = args.date_formats.clone();
+    }
+    for mapping in &args.columns {
+        let (field, column) = mapping
+            .split_once('=')
+            .ok_or_else(|| Failure::input_msg("--column takes FIELD=COLUMN"))?;
+        let column = match column.parse::<usize>() {
+            Ok(n) if !profile.header => ColumnRef::Number(n),
+            _ => ColumnRef::Name(column.to_string()),
+        };
+        profile.columns.insert(field.trim().to_string(), column);
+    }
+    profile.missing.extend(args.missing.iter().cloned());
+    profile.validate().bad_input("invalid profile settings")?;
+    Ok(profile)
+}
+
+fn source_label(args: &Args, profile_label: Option<&str>) -> Result<String, Failure> {
+    let label = args
+        .source
+        .clone()
+        .or_else(|| profile_label.map(str::to_string))
+        .or_else(|| {
+            args.input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "source".into());
+    if label.is_empty() || label == "count" || label.contains([',', '"', '\n', '\r']) {
+        return Err(Failure::input_msg(
+            "the source label must be non-empty, not 'count', without commas, quotes or line ends",
+        ));
+    }
+    Ok(label)
+}
+
+fn classify(error: EncodeError) -> Failure {
+    match error {
+        EncodeError::Io { .. } | EncodeError::Random(_) => Failure::work(error),
+        EncodeError::Format(zicht_format::FormatError::Io { .. }) => Failure::work(error),
+        _ => Failure::input(error),
+    }
+}
+
+fn encode_native(
+    args: &Args,
+    schema_text: &str,
+    secret: &Secret,
+    created_unix: u64,
+) -> Result<(EncodeSummary, u64), Failure> {
+    let schema = Schema::from_toml(schema_text).map_err(classify)?;
+    let profile = load_profile(args)?;
+    let label = source_label(args, profile.source.as_deref())?;
+    let encoder = Encoder::new(schema, profile, secret).map_err(classify)?;
+    let options = EncodeOptions {
+        source_label: label,
+        on_error: match args.on_error {
+            OnErrorArg::Stop => OnError::Stop,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+        created_unix,
+        ..EncodeOptions::default()
+    };
+    let input =
+        File::open(&args.input).bad_input(format!("cannot open {}", args.input.display()))?;
+    let bar = progress_bar(None, "encoding");
+    let progress = |rows: u64| bar.set_position(rows);
+    match args.output_format {
+        OutputFormat::Zbf => {
+            let mut out = AtomicFile::create(&args.out).work_failed("cannot create the output")?;
+            let (_, summary) = encoder
+                .encode_csv(BufReader::new(input), out.file(), &options, &progress)
+                .map_err(classify)?;
+            out.commit().work_failed("cannot write the output")?;
+            bar.finish_and_clear();
+            let n = summary.rows_encoded;
+            Ok((summary, n))
+        }
+        OutputFormat::ClkhashJson => {
+            let (bytes, summary) = encoder
+                .encode_csv(BufReader::new(input), Vec::new(), &options, &progress)
+                .map_err(classify)?;
+            bar.finish_and_clear();
+            let file = EncodedFile::from_bytes(&bytes)
+                .work_failed("internal: cannot re-read the encoding")?;
+            write_clk_json(&args.out, &file.filters)?;
+            let n = summary.rows_encoded;
+            Ok((summary, n))
+        }
+    }
+}
+
+fn encode_clkhash(
+    args: &Args,
+    schema_text: &str,
+    secret: &Secret,
+    created_unix: u64,
+) -> Result<(EncodeSummary, u64), Failure> {
+    if args.profile.is_some() || !args.columns.is_empty() || args.delimiter.is_some() {
+        return Err(Failure::input_msg(
+            "a clkhash schema reads the CSV as clkhash does (comma-separated, header = feature names); --profile, --column and --delimiter do not apply",
+        ));
+    }
+    let schema = ClkhashSchema::from_json(schema_text).map_err(classify)?;
+    let input =
+        File::open(&args.input).bad_input(format!("cannot open {}", args.input.display()))?;
+    let filters = clkhash::encode_csv(BufReader::new(input), &schema, secret).map_err(classify)?;
+    let n = filters.len() as u64;
+    let mut summary = EncodeSummary {
+        rows_read: n,
+        rows_encoded: n,
+        ..EncodeSummary::default()
+    };
+    let bits = f64::from(filters.length().bits());
+    summary.mean_fill = if n == 0 {
+        0.0
+    } else {
+        (0..filters.len())
+            .map(|i| f64::from(filters.popcount(i)) / bits)
+            .sum::<f64>()
+            / n as f64
+    };
+    match args.output_format {
+        OutputFormat::ClkhashJson => write_clk_json(&args.out, &filters)?,
+        OutputFormat::Zbf => {
+            let label = source_label(args, None)?;
+            let key_check = zicht_encoder::keys::key_check_value(secret, &schema.fingerprint());
+            let header = Header {
+                source_label: label,
+                filter_bits: filters.length().bits(),
+                schema_fingerprint: zicht_encoder::schema::hex(&schema.fingerprint()),
+                key_check: zicht_encoder::schema::hex(&key_check),
+                encoding: "clkhash-v3".into(),
+                hardening: [("hashing".to_string(), "clkhash-v3".to_string())]
+                    .into_iter()
+                    .collect(),
+                strata: Vec::new(),
+                created_unix,
+                zicht_version: env!("CARGO_PKG_VERSION").into(),
+            };
+            let mut out = AtomicFile::create(&args.out).work_failed("cannot create the output")?;
+            let mut writer = FileWriter::new(out.file(), filters.length(), 0)
+                .work_failed("cannot write the output")?;
+            for i in 0..filters.len() {
+                writer
+                    .push(i as u64, &[], filters.row(i))
+                    .work_failed("cannot write the output")?;
+            }
+            writer
+                .finish(&header)
+                .work_failed("cannot write the output")?;
+            out.commit().work_failed("cannot write the output")?;
+        }
+    }
+    Ok((summary, n))
+}
+
+fn write_clk_json(path: &Path, filters: &FilterMatrix) -> Result<(), Failure> {
+    let mut out = AtomicFile::create(path).work_failed("cannot create the output")?;
+    {
+        let mut writer = out.writer();
+        zicht_format::clk::write_clk_json(filters, &mut writer)
+            .work_failed("cannot write the output")?;
+        writer.flush().work_failed("cannot write the output")?;
+    }
+    out.commit().work_failed("cannot write the output")
+}
+
+fn write_id_map(args: &Args, map: &Path, column: &str) -> Result<(), Failure> {
+    let profile = load_profile(args)?;
+    let delimiter = profile.delimiter_byte().bad_input("invalid delimiter")?;
+    let input =
+        File::open(&args.input).bad_input(format!("cannot open {}", args.input.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(profile.header)
+        .flexible(true)
+        .from_reader(BufReader::new(input));
+    let index = if profile.header {
+        let headers = reader
+            .byte_headers()
+            .bad_input("cannot read the header")?
+            .clone();
+        headers
+            .iter()
+            .position(|h| {
+                let h = h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h);
+                String::from_utf8_lossy(h).trim() == column
+            })
+            .ok_or_else(|| {
+                Failure::input_msg(format!(
+                    "--id-column: column '{column}' is not in the header"
+                ))
+            })?
+    } else {
+        column
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .ok_or_else(|| {
+                Failure::input_msg("--id-column must be a 1-based number when there is no header")
+            })?
+    };
+    let mut out = AtomicFile::create(map).work_failed("cannot create the id map")?;
+    {
+        let mut writer = csv::Writer::from_writer(out.writer());
+        writer
+            .write_record(["row", "id"])
+            .work_failed("cannot write the id map")?;
+        let mut record = csv::ByteRecord::new();
+        let mut row = 0u64;
+        while reader
+            .read_byte_record(&mut record)
+            .bad_input("cannot read the input")?
+        {
+            let id = record.get(index).unwrap_or_default();
+            writer
+                .write_record([row.to_string().as_bytes(), id])
+                .work_failed("cannot write the id map")?;
+            row += 1;
+        }
+        writer.flush().work_failed("cannot write the id map")?;
+    }
+    out.commit().work_failed("cannot write the id map")
+}
+
+fn report(args: &Args, summary: &EncodeSummary, n_records: u64) -> CmdResult {
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(summary).work_failed("cannot format the summary")?;
+        println!("{json}");
+        return Ok(());
+    }
+    let mut text = String::new();
+    text.push_str(&format!(
+        "encoded {} of {} rows into {} ({} rejected); mean fill {:.1}% of bits\n",
+        n_records,
+        summary.rows_read,
+        args.out.display(),
+        summary.rows_read - summary.rows_encoded,
+        summary.mean_fill * 100.0
+    ));
+    for (reason, count) in &summary.rejected_by_reason {
+        text.push_str(&format!("  rejected {count}: {reason}\n"));
+    }
+    for rejection in summary.rejected.iter().take(20) {
+        text.push_str(&format!(
+            "  row {} (line {}): field '{}': {}\n",
+            rejection.row, rejection.line, rejection.field, rejection.reason
+        ));
+    }
+    if summary.rejected.len() > 20 {
+        text.push_str(&format!(
+            "  ... and {} more rejected rows\n",
+            summary.rejected.len() - 20
+        ));
+    }
+    if summary.rows_read > 0 && !summary.missing_per_field.is_empty() {
+        text.push_str("  missing values per field:");
+        for (field, count) in &summary.missing_per_field {
+            text.push_str(&format!(
+                " {field} {:.1}%",
+                *count as f64 * 100.0 / summary.rows_read as f64
+            ));
+        }
+        text.push('\n');
+    }
+    eprint!("{text}");
+    Ok(())
+}
