@@ -284,7 +284,12 @@ fn encode_clkhash(
     let schema = ClkhashSchema::from_json(schema_text).map_err(classify)?;
     let input =
         File::open(&args.input).bad_input(format!("cannot open {}", args.input.display()))?;
-    let filters = clkhash::encode_csv(BufReader::new(input), &schema, secret).map_err(classify)?;
+    let filters = clkhash::encode_csv(
+        clkhash::PythonNewlines::new(BufReader::new(input)),
+        &schema,
+        secret,
+    )
+    .map_err(classify)?;
     let n = filters.len() as u64;
     let mut summary = EncodeSummary {
         rows_read: n,

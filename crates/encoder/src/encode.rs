@@ -1,7 +1,8 @@
 //! Encoding records: from CSV cells to a filter, and streaming a whole CSV
 //! into an encoded file in bounded memory with parallel chunks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::io::{Read, Write};
 
 use rayon::prelude::*;
@@ -122,6 +123,7 @@ pub struct Encoder {
     hashers: Vec<FieldHasher>,
     key_check: [u8; 8],
     hardener: Hardener,
+    cache: PositionCache,
 }
 
 impl Encoder {
@@ -173,6 +175,7 @@ impl Encoder {
             profile,
             hashers,
             hardener,
+            cache: PositionCache::default(),
         })
     }
 
@@ -318,7 +321,6 @@ impl Encoder {
                     .unwrap_or_default(),
             )
         };
-        let mut positions = Vec::with_capacity(64);
         for (index, field) in fields.iter().enumerate() {
             if !field.encode {
                 continue;
@@ -333,17 +335,18 @@ impl Encoder {
                 .as_ref()
                 .filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
             for token in &tokens {
-                positions.clear();
-                match salted {
-                    Some(salt) => {
-                        let bytes = [salt.as_bytes(), b"\x1f", token.as_bytes()].concat();
-                        self.hashers[index].positions(&bytes, k, bits, &mut positions);
-                    }
-                    None => {
-                        self.hashers[index].positions(token.as_bytes(), k, bits, &mut positions)
-                    }
+                let mut key = Vec::with_capacity(token.len() + 24);
+                key.extend_from_slice(&(index as u16).to_le_bytes());
+                key.push(k as u8);
+                if let Some(salt) = salted {
+                    key.extend_from_slice(salt.as_bytes());
+                    key.push(0x1f);
                 }
-                for &p in &positions {
+                key.extend_from_slice(token.as_bytes());
+                let positions = self.cache.positions(key, |token_bytes, out| {
+                    self.hashers[index].positions(token_bytes, k, bits, out)
+                });
+                for &p in positions.iter() {
                     words[p as usize / 64] |= 1 << (p % 64);
                 }
             }
@@ -738,5 +741,49 @@ impl Value {
             }
             other => Some(other.canonical()),
         }
+    }
+}
+
+/// A bounded, sharded cache of token positions: names share most of their
+/// q-grams, so most tokens were hashed before. Keys are the field index, k,
+/// the salt and the token; entries live as long as the encoder.
+#[derive(Default)]
+struct PositionCache {
+    shards: [Mutex<Shard>; CACHE_SHARDS],
+}
+
+impl std::fmt::Debug for PositionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PositionCache(<redacted>)")
+    }
+}
+
+const CACHE_SHARDS: usize = 16;
+
+/// One shard: key bytes to positions.
+type Shard = HashMap<Vec<u8>, Arc<[u32]>>;
+/// Entries per shard before the shard is emptied (bounds memory).
+const CACHE_SHARD_CAPACITY: usize = 1 << 16;
+
+impl PositionCache {
+    /// The positions for `key` (a 3-byte field and k prefix, then the
+    /// token), computed by `compute(token_bytes, out)` on a miss.
+    fn positions(&self, key: Vec<u8>, compute: impl FnOnce(&[u8], &mut Vec<u32>)) -> Arc<[u32]> {
+        let spread = key
+            .iter()
+            .fold(0usize, |acc, &b| acc.wrapping_mul(31).wrapping_add(usize::from(b)));
+        let shard = &self.shards[spread % CACHE_SHARDS];
+        if let Some(found) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Arc::clone(found);
+        }
+        let mut out = Vec::with_capacity(32);
+        compute(&key[3..], &mut out);
+        let positions: Arc<[u32]> = out.into();
+        let mut guard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.len() >= CACHE_SHARD_CAPACITY {
+            guard.clear();
+        }
+        guard.insert(key, Arc::clone(&positions));
+        positions
     }
 }

@@ -56,7 +56,7 @@ impl Secret {
             path: path.to_path_buf(),
             source,
         })?;
-        let secret = Secret::parse_file_bytes(&mut raw);
+        let secret = Secret::parse_file_bytes(&raw);
         raw.zeroize();
         Secret::from_bytes(secret.bytes.clone())
     }
@@ -70,12 +70,12 @@ impl Secret {
             path: path.to_path_buf(),
             source,
         })?;
-        let secret = Secret::parse_file_bytes(&mut raw);
+        let secret = Secret::parse_file_bytes(&raw);
         raw.zeroize();
         Ok(secret)
     }
 
-    fn parse_file_bytes(raw: &mut Vec<u8>) -> Secret {
+    fn parse_file_bytes(raw: &[u8]) -> Secret {
         let mut end = raw.len();
         if end > 0 && raw[end - 1] == b'\n' {
             end -= 1;
@@ -175,22 +175,22 @@ mod tests {
     #[test]
     fn keygen_text_round_trips() {
         let secret = Secret::generate().unwrap();
-        let mut text = secret.to_file_text().into_bytes();
-        let parsed = Secret::parse_file_bytes(&mut text);
+        let text = secret.to_file_text().into_bytes();
+        let parsed = Secret::parse_file_bytes(&text);
         assert_eq!(parsed.expose(), secret.expose());
         assert_eq!(parsed.bits(), 256);
     }
 
     #[test]
     fn trailing_newline_stripped() {
-        let mut raw = b"correct horse battery staple\n".to_vec();
+        let raw = b"correct horse battery staple\n".to_vec();
         assert_eq!(
-            Secret::parse_file_bytes(&mut raw).expose(),
+            Secret::parse_file_bytes(&raw).expose(),
             b"correct horse battery staple"
         );
-        let mut raw = b"correct horse battery staple\r\n".to_vec();
+        let raw = b"correct horse battery staple\r\n".to_vec();
         assert_eq!(
-            Secret::parse_file_bytes(&mut raw).expose(),
+            Secret::parse_file_bytes(&raw).expose(),
             b"correct horse battery staple"
         );
     }

@@ -57,7 +57,7 @@ pub fn date_tokens(date: &PartialDate) -> Vec<String> {
         out.push(format!("y:{y}"));
         out.push(format!("dec:{}", y / 10));
         out.push(format!("b2:{}", y / 2));
-        out.push(format!("b2o:{}", (y + 1) / 2));
+        out.push(format!("b2o:{}", y.div_ceil(2)));
     }
     if let Some(m) = date.month {
         out.push(format!("m:{m}"));

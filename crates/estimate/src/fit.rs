@@ -128,7 +128,7 @@ pub(crate) fn fit_poisson(
     let covariance = information.cholesky()?.inverse();
     Some(PoissonFit {
         log_likelihood: log_likelihood(y, &mu),
-        deviance: current_deviance,
+        deviance: current_deviance.max(0.0),
         beta,
         fitted: mu,
         covariance,

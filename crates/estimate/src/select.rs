@@ -439,6 +439,65 @@ pub(crate) fn candidate_summary(table: &CaptureTable, fitted: &FittedModel) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn permuted(table: &CaptureTable, order: &[usize]) -> CaptureTable {
+        // New list `j` is old list `order[j]`.
+        let names = order
+            .iter()
+            .map(|&i| table.list_names()[i].clone())
+            .collect();
+        let cells = (1u32..(1 << order.len()))
+            .map(|new| {
+                let old = order
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| new & (1 << j) != 0)
+                    .map(|(_, &i)| 1u32 << i)
+                    .sum::<u32>();
+                (new, table.count(old))
+            })
+            .collect();
+        CaptureTable::from_counts(names, cells).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Relabelling the lists changes neither the fit nor the verdict.
+        #[test]
+        fn estimates_do_not_depend_on_list_order(
+            counts in proptest::collection::vec(0u64..40, 7),
+            pair in 0usize..3,
+        ) {
+            prop_assume!(counts.iter().sum::<u64>() > 0);
+            let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+            let table = CaptureTable::from_counts(names, (1u32..8).zip(counts).collect()).unwrap();
+            let order = [2usize, 0, 1];
+            let other = permuted(&table, &order);
+            let term = all_pairs(3)[pair];
+            // The same pair in the new labels.
+            let new_term: u32 = order
+                .iter()
+                .enumerate()
+                .filter(|(_, &i)| term & (1 << i) != 0)
+                .map(|(j, _)| 1u32 << j)
+                .sum();
+            for (model, new_model) in [
+                (Model::main_effects(), Model::main_effects()),
+                (Model::main_effects().plus(term), Model::main_effects().plus(new_term)),
+            ] {
+                match (fit_model(&table, &model), fit_model(&other, &new_model)) {
+                    (Ok(a), Ok(b)) => {
+                        prop_assert!((a.estimate() - b.estimate()).abs() <= 1e-6 * a.estimate());
+                        prop_assert!((a.fit.deviance - b.fit.deviance).abs() <= 1e-6 * (1.0 + a.fit.deviance));
+                    }
+                    (Err(EstimateError::NoEstimate { .. }), Err(EstimateError::NoEstimate { .. })) => {}
+                    (a, b) => prop_assert!(false, "{:?} vs {:?}", a.map(|f| f.estimate()), b.map(|f| f.estimate())),
+                }
+            }
+        }
+    }
 
     #[test]
     fn poisson_tail_is_the_smaller_side() {

@@ -88,7 +88,7 @@ impl Pair {
 
 /// A histogram of scores in bins of 0.01 starting at a floor: bin `k`
 /// counts the pairs with `floor + k/100 <= score < floor + (k+1)/100`; the
-/// last bin also holds scores of 1.
+/// last bin ends at 1 and also holds scores of exactly 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Histogram {
     floor: Threshold,
@@ -107,10 +107,11 @@ impl Histogram {
     }
 
     fn bin_count(floor: Threshold) -> usize {
-        // Largest k with floor + k/100 <= 1, plus one.
+        // ceil(100·(1 − floor)) bins of 0.01, at least one; a score of 1
+        // goes into the last.
         let (numerator, denominator) = (u128::from(floor.numerator()), u128::from(floor.denominator()));
-        let last = (100 * (denominator - numerator)) / denominator;
-        last as usize + 1
+        let bins = (100 * (denominator - numerator)).div_ceil(denominator);
+        (bins as usize).max(1)
     }
 
     /// The bin of a score `2·common/popcount_sum >= floor`.
@@ -292,40 +293,21 @@ impl Sorted {
     }
 }
 
-/// The AND-popcount of two sorted positions.
-trait AndCount: Sync {
-    fn and_count(&self, a: usize, b: usize) -> u32;
-}
-
-/// Rows of exactly `S` words (the stride; padding words are zero).
-struct FixedRows<'a, const S: usize>(&'a [[u64; S]]);
-
-impl<const S: usize> AndCount for FixedRows<'_, S> {
-    #[inline(always)]
-    fn and_count(&self, a: usize, b: usize) -> u32 {
-        let (x, y) = (&self.0[a], &self.0[b]);
-        let mut total = 0u32;
-        for k in 0..S {
-            total += (x[k] & y[k]).count_ones();
+/// `|a ∧ b|` of two rows of the same length. With `S > 0` the rows are
+/// exactly `S` words (a compile-time length the loop is unrolled for); with
+/// `S == 0` any length.
+#[inline(always)]
+fn and_count<const S: usize>(a: &[u64], b: &[u64]) -> u32 {
+    if S > 0 {
+        if let (Some(a), Some(b)) = (a.first_chunk::<S>(), b.first_chunk::<S>()) {
+            let mut total = 0u32;
+            for k in 0..S {
+                total += (a[k] & b[k]).count_ones();
+            }
+            return total;
         }
-        total
     }
-}
-
-/// Rows of any length.
-struct DynamicRows<'a> {
-    words: &'a [u64],
-    stride: usize,
-    n_words: usize,
-}
-
-impl AndCount for DynamicRows<'_> {
-    #[inline(always)]
-    fn and_count(&self, a: usize, b: usize) -> u32 {
-        let x = &self.words[a * self.stride..a * self.stride + self.n_words];
-        let y = &self.words[b * self.stride..b * self.stride + self.n_words];
-        x.iter().zip(y).map(|(x, y)| (x & y).count_ones()).sum()
-    }
+    a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum()
 }
 
 /// What one query tile found.
@@ -336,11 +318,12 @@ struct TileOutput {
 }
 
 /// The tile loop, inlined into each backend's entry point so that the
-/// AND-popcount is compiled with that backend's instructions.
+/// AND-popcount is compiled with that backend's instructions. Rows are
+/// compared over their whole stride (the padding words are zero); `S` is
+/// the stride when it is one of the specialised ones, else 0.
 #[inline(always)]
-fn tile_body<C: AndCount>(
+fn tile_body<const S: usize>(
     sorted: &Sorted,
-    rows: &C,
     floor: Threshold,
     queries: std::ops::Range<usize>,
     target_tile: usize,
@@ -350,6 +333,8 @@ fn tile_body<C: AndCount>(
         comparisons: 0,
         histogram: Histogram::new(floor),
     };
+    let stride = sorted.filters.stride_words();
+    let words = sorted.filters.as_words();
     let ends: Vec<usize> = queries.clone().map(|q| sorted.end_of(q)).collect();
     let far_end = ends.iter().copied().max().unwrap_or(0);
     let within_enabled = sorted.within_min.is_some();
@@ -362,14 +347,19 @@ fn tile_body<C: AndCount>(
             if first >= last {
                 continue;
             }
+            let query_row = &words[query * stride..(query + 1) * stride];
             let query_popcount = sorted.popcounts[query];
             let query_source = sorted.sources[query];
-            for target in first..last {
-                if !within_enabled && sorted.sources[target] == query_source {
+            let targets = words[first * stride..last * stride]
+                .chunks_exact(stride)
+                .zip(&sorted.popcounts[first..last])
+                .zip(&sorted.sources[first..last]);
+            for (target, ((target_row, &target_popcount), &target_source)) in (first..).zip(targets) {
+                if !within_enabled && target_source == query_source {
                     continue;
                 }
-                let common = rows.and_count(query, target);
-                let sum = query_popcount + sorted.popcounts[target];
+                let common = and_count::<S>(query_row, target_row);
+                let sum = query_popcount + target_popcount;
                 output.comparisons += 1;
                 if common >= sorted.keep_min[sum as usize] {
                     keep(sorted, &mut output, query, target, common, sum);
@@ -412,31 +402,30 @@ fn keep(sorted: &Sorted, output: &mut TileOutput, query: usize, target: usize, c
     }
 }
 
-fn tile_scalar<C: AndCount>(
+fn tile_scalar<const S: usize>(
     sorted: &Sorted,
-    rows: &C,
     floor: Threshold,
     queries: std::ops::Range<usize>,
     target_tile: usize,
 ) -> TileOutput {
-    tile_body(sorted, rows, floor, queries, target_tile)
+    tile_body::<S>(sorted, floor, queries, target_tile)
 }
 
+/// # Safety
+/// The CPU must support `popcnt`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn tile_popcnt<C: AndCount>(
+unsafe fn tile_popcnt<const S: usize>(
     sorted: &Sorted,
-    rows: &C,
     floor: Threshold,
     queries: std::ops::Range<usize>,
     target_tile: usize,
 ) -> TileOutput {
-    tile_body(sorted, rows, floor, queries, target_tile)
+    tile_body::<S>(sorted, floor, queries, target_tile)
 }
 
-fn run_tiles<C: AndCount>(
+fn run_tiles<const S: usize>(
     sorted: &Sorted,
-    rows: &C,
     rule: &PairRule,
     options: &KernelOptions,
     progress: &dyn Progress,
@@ -459,9 +448,9 @@ fn run_tiles<C: AndCount>(
                 Backend::Popcnt => {
                     // SAFETY: `Backend::resolve` only returns `Popcnt` when
                     // the CPU was detected to support the instruction.
-                    unsafe { tile_popcnt(sorted, rows, floor, queries, target_tile) }
+                    unsafe { tile_popcnt::<S>(sorted, floor, queries, target_tile) }
                 }
-                _ => tile_scalar(sorted, rows, floor, queries, target_tile),
+                _ => tile_scalar::<S>(sorted, floor, queries, target_tile),
             };
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress.advance(Phase::Compare, finished);
@@ -486,20 +475,11 @@ pub fn find_pairs(
     progress: &dyn Progress,
 ) -> PairSet {
     let sorted = Sorted::new(matrices, rule);
-    let words = sorted.filters.as_words();
-    let stride = sorted.filters.stride_words();
-    let outputs = match stride {
-        8 => run_tiles(&sorted, &FixedRows::<8>(words.as_chunks::<8>().0), rule, options, progress),
-        16 => run_tiles(&sorted, &FixedRows::<16>(words.as_chunks::<16>().0), rule, options, progress),
-        32 => run_tiles(&sorted, &FixedRows::<32>(words.as_chunks::<32>().0), rule, options, progress),
-        _ => {
-            let rows = DynamicRows {
-                words,
-                stride,
-                n_words: sorted.filters.length().words(),
-            };
-            run_tiles(&sorted, &rows, rule, options, progress)
-        }
+    let outputs = match sorted.filters.stride_words() {
+        8 => run_tiles::<8>(&sorted, rule, options, progress),
+        16 => run_tiles::<16>(&sorted, rule, options, progress),
+        32 => run_tiles::<32>(&sorted, rule, options, progress),
+        _ => run_tiles::<0>(&sorted, rule, options, progress),
     };
     let mut histogram = Histogram::new(rule.histogram_floor);
     let mut comparisons = 0;
@@ -704,7 +684,7 @@ mod tests {
         a.push(&[0b11111_11111]);
         let mut b = FilterMatrix::new(length);
         // 8 bits shared, 2 others: Dice = 16/20 = 0.8 exactly.
-        b.push(&[0b11111_11100_11]);
+        b.push(&[0b1111_1111_0011]);
         let found = find_pairs(&[&a, &b], &rule("0.8", None, "0.8"), &KernelOptions::default(), &NoProgress);
         assert_eq!(found.pairs.len(), 1);
         assert_eq!(found.pairs[0].dice(), 0.8);

@@ -20,6 +20,9 @@ use crate::{LinkConfig, LinkError, Linkage, Source, Timings};
 /// The files written into the output directory.
 pub const OUTPUT_FILES: [&str; 5] = ["clusters.csv", "links.csv", "capture.csv", "scores.csv", "summary.json"];
 
+/// The stratum value written for a cluster none of whose records has one.
+pub const UNKNOWN: &str = "unknown";
+
 /// Output options.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutputOptions {
@@ -154,7 +157,8 @@ pub struct CaptureTable {
     pub lists: Vec<String>,
     /// Strata columns.
     pub strata: Vec<String>,
-    /// `(histories as 0/1 per list, strata values ("" = unknown), count)`,
+    /// `(histories as 0/1 per list, strata values ([`UNKNOWN`] when no
+    /// record of the cluster knows it), count)`,
     /// sorted by history then strata values.
     pub rows: Vec<(Vec<bool>, Vec<String>, u64)>,
 }
@@ -187,7 +191,7 @@ pub fn capture_table(sources: &[Source], linkage: &Linkage) -> Result<CaptureTab
                     let source = usize::from(linkage.record_sources[record as usize]);
                     sources[source].stratum(linkage.record_index[record as usize] as usize, column_of[source][k])
                 }))
-                .unwrap_or("")
+                .unwrap_or(UNKNOWN)
                 .to_string()
             })
             .collect();

@@ -386,7 +386,11 @@ pub fn evaluate(truth: &Truth, clusters: &Clusters) -> Result<EvalReport, SynthE
         *person_history.entry(person).or_default() |= 1 << source;
     }
 
-    let all = PairScores::new(sum_pairs(&by_both), sum_pairs(&by_cluster), sum_pairs(&by_person));
+    let all = PairScores::new(
+        sum_pairs(&by_both),
+        sum_pairs(&by_cluster),
+        sum_pairs(&by_person),
+    );
     let within = PairScores::new(
         sum_pairs(&by_both_source),
         sum_pairs(&by_cluster_source),
@@ -405,8 +409,16 @@ pub fn evaluate(truth: &Truth, clusters: &Clusters) -> Result<EvalReport, SynthE
         precision_sum += overlap / by_cluster[&cluster] as f64;
         recall_sum += overlap / by_person[&person] as f64;
     }
-    let bcubed_precision = if records.is_empty() { 1.0 } else { precision_sum / n_records };
-    let bcubed_recall = if records.is_empty() { 1.0 } else { recall_sum / n_records };
+    let bcubed_precision = if records.is_empty() {
+        1.0
+    } else {
+        precision_sum / n_records
+    };
+    let bcubed_recall = if records.is_empty() {
+        1.0
+    } else {
+        recall_sum / n_records
+    };
 
     let mut histories: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     for &bits in cluster_history.values() {
@@ -640,16 +652,29 @@ mod tests {
     #[test]
     fn bad_inputs_name_the_line() {
         let err = Truth::from_csv("source,row,person\na,0,p\na,x,p\n".as_bytes()).unwrap_err();
-        assert_eq!(err.to_string(), "line 3: column `row` is not a non-negative whole number");
+        assert_eq!(
+            err.to_string(),
+            "line 3: column `row` is not a non-negative whole number"
+        );
         let err = Truth::from_csv("source,row,person\na,0,p\na,0,q\n".as_bytes()).unwrap_err();
-        assert!(matches!(err, SynthError::DuplicateRecord { line: 3, first_line: 2 }));
+        assert!(matches!(
+            err,
+            SynthError::DuplicateRecord {
+                line: 3,
+                first_line: 2
+            }
+        ));
         let err = Truth::from_csv("source,row\na,0\n".as_bytes()).unwrap_err();
         assert!(matches!(err, SynthError::MissingColumn { .. }));
         let err = Truth::from_csv("source,row,person\n".as_bytes()).unwrap_err();
         assert!(matches!(err, SynthError::EmptyTruth));
         let err = Truth::from_csv("source,row,person\na,0\n".as_bytes()).unwrap_err();
         assert!(matches!(err, SynthError::Csv { line: 2, .. }));
-        let err = evaluate(&truth(TRUTH), &clusters("cluster,source,row\n1,a,0\n1,q,0\n")).unwrap_err();
+        let err = evaluate(
+            &truth(TRUTH),
+            &clusters("cluster,source,row\n1,a,0\n1,q,0\n"),
+        )
+        .unwrap_err();
         assert!(matches!(err, SynthError::UnknownRecord { line: 3 }));
         let err = evaluate(&truth(TRUTH), &clusters("cluster,source,row\n1,a,9\n")).unwrap_err();
         assert!(matches!(err, SynthError::UnknownRecord { line: 2 }));
@@ -661,7 +686,11 @@ mod tests {
 
     #[test]
     fn the_report_serialises_and_prints() {
-        let report = evaluate(&truth(TRUTH), &clusters("cluster,source,row\n1,a,0\n1,b,0\n")).unwrap();
+        let report = evaluate(
+            &truth(TRUTH),
+            &clusters("cluster,source,row\n1,a,0\n1,b,0\n"),
+        )
+        .unwrap();
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["pairwise"]["true_pairs"], 4);
         assert_eq!(json["sources"][2], "c");

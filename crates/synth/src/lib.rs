@@ -397,7 +397,10 @@ mod tests {
             .zip(data.histories())
             .filter(|(_, &h)| h & 0b1000 != 0);
         let (labour, all) = labour_seen.fold((0, 0), |(l, a), (p, _)| {
-            (l + usize::from(p.exploitation == Exploitation::Labour), a + 1)
+            (
+                l + usize::from(p.exploitation == Exploitation::Labour),
+                a + 1,
+            )
         });
         assert!(labour * 10 > all * 7, "{labour} of {all}");
         // Border police sees few Dutch people.
@@ -408,7 +411,10 @@ mod tests {
             .filter(|(p, &h)| h & 0b100 != 0 && p.nationality == Country::Netherlands)
             .count();
         let at_border = data.histories().iter().filter(|&&h| h & 0b100 != 0).count();
-        assert!(dutch_at_border * 10 < at_border, "{dutch_at_border} of {at_border}");
+        assert!(
+            dutch_at_border * 10 < at_border,
+            "{dutch_at_border} of {at_border}"
+        );
     }
 
     #[test]

@@ -9,6 +9,12 @@ use std::sync::OnceLock;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+macro_rules! names_file {
+    ($file:literal) => {
+        include_str!(concat!("../data/names/", $file))
+    };
+}
+
 /// A country of origin: its code, its share of the population and its lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Country {
@@ -99,6 +105,22 @@ impl Country {
         }
     }
 
+    /// The stem of the country's data files.
+    fn file_stem(self) -> &'static str {
+        match self {
+            Country::Netherlands => "netherlands",
+            Country::Romania => "romania",
+            Country::Bulgaria => "bulgaria",
+            Country::Poland => "poland",
+            Country::Hungary => "hungary",
+            Country::Nigeria => "nigeria",
+            Country::Ukraine => "ukraine",
+            Country::Vietnam => "vietnam",
+            Country::Morocco => "morocco",
+            Country::Turkey => "turkey",
+        }
+    }
+
     fn index(self) -> usize {
         Country::ALL.iter().position(|&c| c == self).unwrap_or(0)
     }
@@ -164,9 +186,80 @@ impl NameList {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
+}
+
+/// Rare family names made from a stem and a suffix (see `family_tails.txt`).
+#[derive(Debug)]
+pub(crate) struct TailNames {
+    /// The share of people with a tail name.
+    pub(crate) share: f64,
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+}
+
+impl TailNames {
+    /// A rare family name: a stem, a suffix and the female form by rule.
+    pub(crate) fn sample(&self, rng: &mut ChaCha8Rng, country: Country, female: bool) -> String {
+        let prefix = &self.prefixes[rng.random_range(0..self.prefixes.len())];
+        let suffix = &self.suffixes[rng.random_range(0..self.suffixes.len())];
+        let mut name = format!("{prefix}{suffix}");
+        if female {
+            match country {
+                Country::Bulgaria if name.ends_with("ov") || name.ends_with("ev") => name.push('a'),
+                Country::Poland if name.ends_with("ski") || name.ends_with("cki") => {
+                    name.pop();
+                    name.push('a');
+                }
+                _ => {}
+            }
+        }
+        match country {
+            Country::Netherlands if rng.random::<f64>() < 0.15 => {
+                const PARTICLES: [&str; 6] = ["van", "van de", "van der", "van den", "ter", "de"];
+                format!("{} {name}", PARTICLES[rng.random_range(0..PARTICLES.len())])
+            }
+            Country::Morocco if rng.random::<f64>() < 0.3 => format!("El {name}"),
+            _ => name,
+        }
+    }
+}
+
+fn parse_tails() -> BTreeMap<String, TailNames> {
+    let mut tails = BTreeMap::new();
+    for line in names_file!("family_tails.txt").lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [country, share, prefixes, suffixes] = parts[..] else {
+            continue;
+        };
+        let words = |text: &str| -> Vec<String> {
+            text.split_whitespace()
+                .map(|w| {
+                    if w == "_" {
+                        String::new()
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect()
+        };
+        let tail = TailNames {
+            share: share.parse().unwrap_or(0.0),
+            prefixes: words(prefixes),
+            suffixes: words(suffixes),
+        };
+        if !tail.prefixes.is_empty() && !tail.suffixes.is_empty() {
+            tails.insert(country.to_string(), tail);
+        }
+    }
+    tails
 }
 
 /// The lists of one country.
@@ -177,12 +270,8 @@ pub(crate) struct CountryNames {
     pub(crate) family: NameList,
     /// Middle names (Vietnam only): female, male.
     pub(crate) middle: Option<(NameList, NameList)>,
-}
-
-macro_rules! names_file {
-    ($file:literal) => {
-        include_str!(concat!("../data/names/", $file))
-    };
+    /// Rare family names.
+    pub(crate) tail: Option<TailNames>,
 }
 
 fn raw_lists(country: Country) -> [&'static str; 3] {
@@ -246,6 +335,7 @@ const VARIANTS: &str = names_file!("variants.csv");
 pub(crate) fn country_names(country: Country) -> &'static CountryNames {
     static LISTS: OnceLock<Vec<CountryNames>> = OnceLock::new();
     let lists = LISTS.get_or_init(|| {
+        let mut tails = parse_tails();
         Country::ALL
             .iter()
             .map(|&country| {
@@ -260,6 +350,7 @@ pub(crate) fn country_names(country: Country) -> &'static CountryNames {
                             NameList::parse(names_file!("vietnam_middle_male.csv")),
                         )
                     }),
+                    tail: tails.remove(country.file_stem()),
                 }
             })
             .collect()
@@ -310,6 +401,24 @@ mod tests {
         }
         let (female, male) = country_names(Country::Vietnam).middle.as_ref().unwrap();
         assert!(female.len() >= 5 && male.len() >= 5);
+        for country in Country::ALL {
+            if country != Country::Vietnam {
+                let tail = country_names(country).tail.as_ref();
+                assert!(tail.is_some_and(|t| t.share > 0.3), "{country:?} tail");
+            }
+        }
+    }
+
+    #[test]
+    fn tail_names_take_female_forms() {
+        let tails = parse_tails();
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for _ in 0..100 {
+            let name = tails["bulgaria"].sample(&mut rng, Country::Bulgaria, true);
+            assert!(name.ends_with('a'), "{name}");
+            let name = tails["poland"].sample(&mut rng, Country::Poland, true);
+            assert!(!name.ends_with("ski") && !name.ends_with("cki"), "{name}");
+        }
     }
 
     #[test]

@@ -158,6 +158,9 @@ pub(crate) struct NameStyle {
     /// Share of records whose diacritics are dropped by habit (as in a
     /// passport's machine-readable zone).
     pub(crate) drop_diacritics_share: f64,
+    /// Names share one `Family, Given` column, so a family name never
+    /// holds a comma (`Berg, van den` is written `Berg van den`).
+    pub(crate) full_name_column: bool,
 }
 
 /// Letters that do not decompose into a base letter and a mark.
@@ -386,6 +389,10 @@ pub(crate) fn record(
         (None, _) => family.written(),
     };
 
+    if style.full_name_column {
+        family_name = family_name.replace(',', "");
+    }
+
     if chance(rng, rates.typo) {
         given_name = typo(rng, &given_name);
     }
@@ -550,10 +557,16 @@ mod tests {
 
     #[test]
     fn diacritics_and_windows_1252() {
-        assert_eq!(drop_diacritics("Ștefan Łukasz Nguyễn Yılmaz"), "Stefan Lukasz Nguyen Yilmaz");
+        assert_eq!(
+            drop_diacritics("Ștefan Łukasz Nguyễn Yılmaz"),
+            "Stefan Lukasz Nguyen Yilmaz"
+        );
         // é, ö and š exist in windows-1252; ș, ő, ł and ễ do not.
         assert_eq!(to_windows_1252("Zoë Böhm Šimek"), "Zoë Böhm Šimek");
-        assert_eq!(to_windows_1252("Ștefan Kőrösi Łukasz Nguyễn"), "Stefan Korösi Lukasz Nguyen");
+        assert_eq!(
+            to_windows_1252("Ștefan Kőrösi Łukasz Nguyễn"),
+            "Stefan Korösi Lukasz Nguyen"
+        );
     }
 
     #[test]

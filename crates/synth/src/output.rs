@@ -201,7 +201,7 @@ impl SynthData {
              duplicate rate {}.\n\
              Hidden population: {} people, of whom {} are on at least one registry.\n\n\
              Files:\n\
-             schema.toml            the linkage schema shared by every registry\n",
+             schema.toml                        the linkage schema shared by every registry\n",
             config.population,
             config.registries,
             config.seed,
@@ -214,24 +214,24 @@ impl SynthData {
             let label = registry.label();
             let _ = writeln!(
                 text,
-                "{:<22} {} rows in this registry's house style",
+                "{:<34} {} rows in this registry's house style",
                 format!("{label}.csv"),
                 registry.records().len()
             );
             let _ = writeln!(
                 text,
-                "{:<22} the source profile describing {label}.csv",
+                "{:<34} the source profile describing {label}.csv",
                 format!("profiles/{label}.toml")
             );
         }
         text.push_str(
-            "truth.csv              source,row,person: the true person of every registry row\n\
-             \x20                      (row is the 0-based data row, the header not counted)\n\
-             truth_capture.csv      the true capture table of the observed people: one 0/1\n\
-             \x20                      column per registry, then sex,birth_decade,exploitation,\n\
-             \x20                      then count (the format zicht link writes)\n\
-             true_n.csv             the true population per stratum (n) and how many of them\n\
-             \x20                      are observed; the last line, all,all,all, holds the totals\n\n\
+            "truth.csv                          source,row,person: the true person of every registry row\n\
+             \x20                                  (row is the 0-based data row, the header not counted)\n\
+             truth_capture.csv                  the true capture table of the observed people: one 0/1\n\
+             \x20                                  column per registry, then sex,birth_decade,exploitation,\n\
+             \x20                                  then count (the format zicht link writes)\n\
+             true_n.csv                         the true population per stratum (n) and how many of them\n\
+             \x20                                  are observed; the last line, all,all,all, holds the totals\n\n\
              Try: zicht eval --truth truth.csv --clusters clusters.csv\n",
         );
         text

@@ -114,7 +114,9 @@ pub struct FamilyName {
 impl FamilyName {
     /// Split a Dutch family name into particles and core.
     fn parse_dutch(name: &str) -> FamilyName {
-        const PARTICLES: &[&str] = &["van", "de", "der", "den", "ter", "ten", "'t", "in", "op", "het"];
+        const PARTICLES: &[&str] = &[
+            "van", "de", "der", "den", "ter", "ten", "'t", "in", "op", "het",
+        ];
         let words: Vec<&str> = name.split_whitespace().collect();
         let n_particles = words
             .iter()
@@ -201,6 +203,10 @@ fn exploitation_weights(country: Country) -> [f64; 4] {
     }
 }
 
+/// The share of Dutch nationals whose names come from the Moroccan or
+/// Turkish lists.
+const DUTCH_MIGRANT_BACKGROUND: f64 = 0.15;
+
 /// Draw the hidden population.
 pub(crate) fn generate_population(
     size: usize,
@@ -237,7 +243,19 @@ pub(crate) fn generate_population(
             let year = reference_year - age;
             let month = rng.random_range(1..=12);
             let day = rng.random_range(1..=days_in_month(year, month));
-            let lists = country_names(nationality);
+            // Many Dutch nationals have Moroccan or Turkish roots and names.
+            let name_origin = if nationality == Country::Netherlands
+                && rng.random::<f64>() < DUTCH_MIGRANT_BACKGROUND
+            {
+                if rng.random::<f64>() < 0.55 {
+                    Country::Morocco
+                } else {
+                    Country::Turkey
+                }
+            } else {
+                nationality
+            };
+            let lists = country_names(name_origin);
             let female = sex == Sex::Female;
             let given_list = if female {
                 &lists.given_female
@@ -256,13 +274,18 @@ pub(crate) fn generate_population(
                     given_names.push(second);
                 }
             }
-            let family = lists.family.sample(rng, female);
-            let family_name = if nationality == Country::Netherlands {
-                FamilyName::parse_dutch(family)
+            let family = match &lists.tail {
+                Some(tail) if rng.random::<f64>() < tail.share => {
+                    tail.sample(rng, name_origin, female)
+                }
+                _ => lists.family.sample(rng, female).to_string(),
+            };
+            let family_name = if name_origin == Country::Netherlands {
+                FamilyName::parse_dutch(&family)
             } else {
                 FamilyName {
                     particle: None,
-                    core: family.to_string(),
+                    core: family,
                 }
             };
             Person {

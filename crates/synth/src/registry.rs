@@ -139,7 +139,7 @@ impl HouseStyle {
                 unknown_day_month: UnknownDayMonth::YearOnly,
                 sex_codes: ("female", "male"),
                 missing_marker: "",
-                other_missing: &["NA"],
+                other_missing: &["unknown"],
                 lower_case_codes: true,
                 name_style: NameStyle {
                     particles_after: true,
@@ -193,7 +193,10 @@ impl HouseStyle {
                 missing_marker: "-",
                 other_missing: &[""],
                 lower_case_codes: true,
-                name_style: plain,
+                name_style: NameStyle {
+                    full_name_column: true,
+                    ..plain
+                },
             },
             4 => HouseStyle {
                 delimiter: b',',
@@ -234,7 +237,7 @@ impl HouseStyle {
                 date_format: "%d-%m-%Y",
                 unknown_day_month: UnknownDayMonth::Zeros,
                 sex_codes: ("F", "M"),
-                missing_marker: "NA",
+                missing_marker: "n.b.",
                 other_missing: &[""],
                 lower_case_codes: false,
                 name_style: plain,
@@ -278,7 +281,10 @@ impl HouseStyle {
                 missing_marker: "?",
                 other_missing: &[""],
                 lower_case_codes: true,
-                name_style: plain,
+                name_style: NameStyle {
+                    full_name_column: true,
+                    ..plain
+                },
             },
         }
     }
@@ -388,12 +394,10 @@ impl HouseStyle {
                 .write_record(self.cells(row, record))
                 .map_err(csv_error)?;
         }
-        let utf8 = writer
-            .into_inner()
-            .map_err(|e| SynthError::Csv {
-                line: 0,
-                kind: format!("writing CSV failed: {}", e.error()),
-            })?;
+        let utf8 = writer.into_inner().map_err(|e| SynthError::Csv {
+            line: 0,
+            kind: format!("writing CSV failed: {}", e.error()),
+        })?;
         Ok(match self.encoding {
             TextEncoding::Utf8 => utf8,
             TextEncoding::Utf8Bom => {
@@ -490,8 +494,7 @@ fn list(items: &[&str]) -> String {
 pub(crate) fn capture_probability(index: usize, person: &Person, reference_year: i32) -> f64 {
     let dutch = person.nationality == Country::Netherlands;
     let female = person.sex == Sex::Female;
-    let by_form = |sexual: f64, labour: f64, criminal: f64, other: f64| match person.exploitation
-    {
+    let by_form = |sexual: f64, labour: f64, criminal: f64, other: f64| match person.exploitation {
         Exploitation::Sexual => sexual,
         Exploitation::Labour => labour,
         Exploitation::Criminal => criminal,
@@ -614,8 +617,8 @@ mod tests {
 
     #[test]
     fn profiles_list_every_field() {
-        for index in 0..REGISTRY_LABELS.len() {
-            let profile = HouseStyle::for_index(index).profile(REGISTRY_LABELS[index]);
+        for (index, label) in REGISTRY_LABELS.iter().enumerate() {
+            let profile = HouseStyle::for_index(index).profile(label);
             for key in ["date_of_birth", "sex", "nationality", "exploitation"] {
                 assert!(profile.contains(&format!("\n{key} = ")), "{index}: {key}");
             }
