@@ -31,7 +31,10 @@ fn both_fixtures_are_reproduced_bit_for_bit() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret.txt");
     std::fs::write(&secret, "correct horse battery staple").unwrap();
-    for (schema, expected) in [("schema_blake.json", "clks_blake.json"), ("schema_double.json", "clks_double.json")] {
+    for (schema, expected) in [
+        ("schema_blake.json", "clks_blake.json"),
+        ("schema_double.json", "clks_double.json"),
+    ] {
         let out_path = dir.path().join(expected);
         let out = zicht(&[
             "encode",
@@ -45,7 +48,11 @@ fn both_fixtures_are_reproduced_bit_for_bit() {
             "--out",
             out_path.to_str().unwrap(),
         ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let ours = clks(&out_path);
         let theirs = clks(&fixtures().join(expected));
         assert_eq!(ours.len(), theirs.len());
@@ -64,11 +71,18 @@ fn both_fixtures_are_reproduced_bit_for_bit() {
             "--out",
             zbf.to_str().unwrap(),
         ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let file = zicht_format::EncodedFile::read(&zbf).unwrap();
         assert_eq!(file.header.encoding, "clkhash-v3");
         for (row, expected) in theirs.iter().enumerate() {
-            assert_eq!(&zicht_format::clk::row_to_base64(file.filters.row(row), file.filters.length()), expected);
+            assert_eq!(
+                &zicht_format::clk::row_to_base64(file.filters.row(row), file.filters.length()),
+                expected
+            );
         }
     }
 }
@@ -90,6 +104,11 @@ fn a_clkhash_header_mismatch_is_a_clear_error() {
         "--out",
         dir.path().join("o.json").to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!dir.path().join("o.json").exists());
 }

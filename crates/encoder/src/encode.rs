@@ -2,8 +2,8 @@
 //! into an encoded file in bounded memory with parallel chunks.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use zicht_format::file::UNKNOWN_STRATUM;
@@ -769,9 +769,9 @@ impl PositionCache {
     /// The positions for `key` (a 3-byte field and k prefix, then the
     /// token), computed by `compute(token_bytes, out)` on a miss.
     fn positions(&self, key: Vec<u8>, compute: impl FnOnce(&[u8], &mut Vec<u32>)) -> Arc<[u32]> {
-        let spread = key
-            .iter()
-            .fold(0usize, |acc, &b| acc.wrapping_mul(31).wrapping_add(usize::from(b)));
+        let spread = key.iter().fold(0usize, |acc, &b| {
+            acc.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
         let shard = &self.shards[spread % CACHE_SHARDS];
         if let Some(found) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Arc::clone(found);

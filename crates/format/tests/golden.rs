@@ -17,7 +17,9 @@ fn golden_dir() -> PathBuf {
 fn v1_bytes() -> Vec<u8> {
     let length = FilterLength::new(128).unwrap();
     let mut writer = FileWriter::new(Vec::new(), length, 2).unwrap();
-    writer.push(0, &[0, 1], &[0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]).unwrap();
+    writer
+        .push(0, &[0, 1], &[0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210])
+        .unwrap();
     writer.push(1, &[1, 0xFFFF], &[u64::MAX, 0]).unwrap();
     writer.push(5, &[0, 0], &[1, 1 << 63]).unwrap();
     let header = Header {
@@ -26,10 +28,19 @@ fn v1_bytes() -> Vec<u8> {
         schema_fingerprint: "ab".repeat(32),
         key_check: "cd".repeat(8),
         encoding: "zicht-v1".into(),
-        hardening: BTreeMap::from([("hashing".to_string(), "keyed-hmac-sha256-per-field".to_string())]),
+        hardening: BTreeMap::from([(
+            "hashing".to_string(),
+            "keyed-hmac-sha256-per-field".to_string(),
+        )]),
         strata: vec![
-            Stratum { name: "sex".into(), values: vec!["f".into(), "m".into()] },
-            Stratum { name: "birth_decade".into(), values: vec!["1980-1989".into(), "1990-1999".into()] },
+            Stratum {
+                name: "sex".into(),
+                values: vec!["f".into(), "m".into()],
+            },
+            Stratum {
+                name: "birth_decade".into(),
+                values: vec!["1980-1989".into(), "1990-1999".into()],
+            },
         ],
         created_unix: 1_700_000_000,
         zicht_version: "0.1.0".into(),
@@ -47,9 +58,16 @@ fn version_1_golden_file_reads_and_is_what_the_writer_makes() {
     let file = EncodedFile::from_bytes(&golden).unwrap();
     assert_eq!(file.header.source_label, "golden");
     assert_eq!(file.rows, vec![0, 1, 5]);
-    assert_eq!(file.filters.row(0), &[0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]);
+    assert_eq!(
+        file.filters.row(0),
+        &[0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]
+    );
     assert_eq!(file.stratum(0, 1), Some("1990-1999"));
     assert_eq!(file.stratum(1, 1), None);
     assert_eq!(file.stratum(2, 0), Some("f"));
-    assert_eq!(golden, v1_bytes(), "the writer's bytes changed: raise FORMAT_VERSION");
+    assert_eq!(
+        golden,
+        v1_bytes(),
+        "the writer's bytes changed: raise FORMAT_VERSION"
+    );
 }

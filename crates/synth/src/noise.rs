@@ -56,7 +56,7 @@ impl Default for ErrorRates {
             variant: 0.04,
             diacritics_dropped: 0.10,
             names_swapped: 0.015,
-            first_given_only: 0.25,
+            first_given_only: 0.15,
             particle_variant: 0.10,
             day_month_swapped: 0.015,
             year_off_by_one: 0.015,
