@@ -37,18 +37,40 @@ struct Person {
 }
 
 fn population() -> Vec<Person> {
-    let given = ["Anna", "Ioana", "Lukasz", "Chukwuemeka", "Maria", "Tomasz", "Fatima", "Olga", "Pieter", "Amal"];
-    let syllables = ["ka", "ro", "vin", "del", "mar", "sun", "bel", "tor", "pes", "lan", "mi", "go"];
+    let given = [
+        "Anna",
+        "Ioana",
+        "Lukasz",
+        "Chukwuemeka",
+        "Maria",
+        "Tomasz",
+        "Fatima",
+        "Olga",
+        "Pieter",
+        "Amal",
+    ];
+    let syllables = [
+        "ka", "ro", "vin", "del", "mar", "sun", "bel", "tor", "pes", "lan", "mi", "go",
+    ];
     (0..48)
         .map(|i| Person {
             given: given[i % given.len()].to_string(),
             family: {
-                let (a, b, c) = (syllables[i % 12], syllables[(i / 12 + 3 * i) % 12], syllables[(i * 7 + 5) % 12]);
+                let (a, b, c) = (
+                    syllables[i % 12],
+                    syllables[(i / 12 + 3 * i) % 12],
+                    syllables[(i * 7 + 5) % 12],
+                );
                 let mut name = format!("{a}{b}{c}");
                 name[..1].make_ascii_uppercase();
                 format!("{name}{}", ["", "s", "er", "ov"][i / 12])
             },
-            birth: format!("{:02}-{:02}-{}", 1 + i % 28, 1 + (i * 5) % 12, 1960 + (i * 13) % 45),
+            birth: format!(
+                "{:02}-{:02}-{}",
+                1 + i % 28,
+                1 + (i * 5) % 12,
+                1960 + (i * 13) % 45
+            ),
             sex: if i % 3 == 0 { "V" } else { "M" },
             exploitation: ["seksueel", "arbeid", "crimineel"][i % 3],
         })
@@ -186,7 +208,11 @@ fn encode_then_link_gives_the_capture_table() {
 
     // The same with 4 threads: byte-identical outputs but the timings.
     let out4 = setup.path("out4");
-    ok(&link(&inputs, &out4, &["--threshold", "0.8", "--threads", "4"]));
+    ok(&link(
+        &inputs,
+        &out4,
+        &["--threshold", "0.8", "--threads", "4"],
+    ));
     for name in ["clusters.csv", "links.csv", "capture.csv", "scores.csv"] {
         assert_eq!(
             std::fs::read(out.join(name)).unwrap(),
@@ -196,7 +222,8 @@ fn encode_then_link_gives_the_capture_table() {
     }
     let strip = |dir: &Path| {
         let mut json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
         json.as_object_mut().unwrap().remove("timings_ms");
         json
     };
@@ -208,10 +235,22 @@ fn encode_then_link_gives_the_capture_table() {
     ok(&link(
         &inputs,
         &out_groups,
-        &["--threshold", "0.8", "--scores-from", "0.5", "--groups", groups.to_str().unwrap()],
+        &[
+            "--threshold",
+            "0.8",
+            "--scores-from",
+            "0.5",
+            "--groups",
+            groups.to_str().unwrap(),
+        ],
     ));
-    let groups: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(groups).unwrap()).unwrap();
-    let n_multi = truth.iter().filter(|(h, _)| h.matches('1').count() > 1).map(|(_, n)| n).sum::<u64>();
+    let groups: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(groups).unwrap()).unwrap();
+    let n_multi = truth
+        .iter()
+        .filter(|(h, _)| h.matches('1').count() > 1)
+        .map(|(_, n)| n)
+        .sum::<u64>();
     assert_eq!(groups["groups"].as_array().unwrap().len() as u64, n_multi);
     let scores = std::fs::read_to_string(out_groups.join("scores.csv")).unwrap();
     assert!(scores.starts_with("score_from,score_to,pairs_across,pairs_within\n0.50,0.51,"));
@@ -238,7 +277,10 @@ fn one_source_is_deduplicated() {
 fn refused(output: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected `{expected}` in: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -252,9 +294,16 @@ fn bad_input_is_refused_without_output() {
     refused(&link(&[a, b], &out, &["--threshold", "0"]), "threshold");
     refused(&link(&[a, b], &out, &["--threshold", "1.5"]), "threshold");
     refused(&link(&[a, b], &out, &["--threshold", "abc"]), "threshold");
-    refused(&link(&[a, a], &out, &["--threshold", "0.8"]), "same source label");
     refused(
-        &link(&[a, b, &files[2]], &out, &["--threshold", "0.8", "--solver", "optimal"]),
+        &link(&[a, a], &out, &["--threshold", "0.8"]),
+        "same source label",
+    );
+    refused(
+        &link(
+            &[a, b, &files[2]],
+            &out,
+            &["--threshold", "0.8", "--solver", "optimal"],
+        ),
         "two sources",
     );
 
@@ -263,22 +312,37 @@ fn bad_input_is_refused_without_output() {
     ok(&zicht(&["keygen", "--out", other_key.to_str().unwrap()]));
     let csv = setup.path("A.csv");
     let foreign = setup.encode(&csv, "D", &other_key, &[]);
-    refused(&link(&[a, &foreign], &out, &["--threshold", "0.8"]), "key check");
+    refused(
+        &link(&[a, &foreign], &out, &["--threshold", "0.8"]),
+        "key check",
+    );
 
     // Truncated and corrupted files.
     let bytes = std::fs::read(a).unwrap();
     let truncated = setup.path("truncated.zbf");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    refused(&link(&[&truncated, b], &out, &["--threshold", "0.8"]), "truncated.zbf");
+    refused(
+        &link(&[&truncated, b], &out, &["--threshold", "0.8"]),
+        "truncated.zbf",
+    );
     let mut flipped = bytes.clone();
     flipped[200] ^= 1;
     let corrupted = setup.path("corrupted.zbf");
     std::fs::write(&corrupted, flipped).unwrap();
-    refused(&link(&[&corrupted, b], &out, &["--threshold", "0.8"]), "corrupted.zbf");
+    refused(
+        &link(&[&corrupted, b], &out, &["--threshold", "0.8"]),
+        "corrupted.zbf",
+    );
     let json = setup.path("broken.json");
     std::fs::write(&json, "{\"clks\": [").unwrap();
-    refused(&link(&[&json], &out, &["--threshold", "0.8"]), "broken.json");
-    refused(&link(&[&setup.path("missing.zbf")], &out, &["--threshold", "0.8"]), "missing.zbf");
+    refused(
+        &link(&[&json], &out, &["--threshold", "0.8"]),
+        "broken.json",
+    );
+    refused(
+        &link(&[&setup.path("missing.zbf")], &out, &["--threshold", "0.8"]),
+        "missing.zbf",
+    );
     assert!(!out.exists(), "an output directory was left behind");
 
     // An output directory with files in it.

@@ -85,7 +85,11 @@ fn solve_component(edges: &[WeightedEdge], component: &[usize]) -> Vec<usize> {
     let mut adjacency: Vec<Vec<usize>> = vec![Vec::new(); n_nodes];
     let mut add_arc = |arcs: &mut Vec<Arc>, from: usize, to: usize, cost: i64| {
         adjacency[from].push(arcs.len());
-        arcs.push(Arc { to, capacity: 1, cost });
+        arcs.push(Arc {
+            to,
+            capacity: 1,
+            cost,
+        });
         adjacency[to].push(arcs.len());
         arcs.push(Arc {
             to: from,
@@ -208,7 +212,10 @@ mod tests {
                     // Few distinct weights: many ties.
                     weight: rng.random_range(1..6) * if round % 2 == 0 { 1 } else { 1 << 30 },
                 };
-                if !edges.iter().any(|e: &WeightedEdge| e.left == edge.left && e.right == edge.right) {
+                if !edges
+                    .iter()
+                    .any(|e: &WeightedEdge| e.left == edge.left && e.right == edge.right)
+                {
                     edges.push(edge);
                 }
             }
@@ -222,7 +229,11 @@ mod tests {
             rights.dedup();
             assert_eq!((lefts.len(), rights.len()), (n_l, n_r), "not a matching");
             let total: i64 = chosen.iter().map(|&e| edges[e].weight).sum();
-            assert_eq!(total, brute_force(n_left, n_right, &edges), "round {round}: {edges:?}");
+            assert_eq!(
+                total,
+                brute_force(n_left, n_right, &edges),
+                "round {round}: {edges:?}"
+            );
         }
     }
 
@@ -230,7 +241,11 @@ mod tests {
     fn prefers_weight_over_size() {
         // a0-b0 (10), a0-b1 (6), a1-b0 (6): max weight 12 uses two edges;
         // with a0-b0 at 13 the single edge wins.
-        let edge = |left, right, weight| WeightedEdge { left, right, weight };
+        let edge = |left, right, weight| WeightedEdge {
+            left,
+            right,
+            weight,
+        };
         let edges = [edge(0, 0, 10), edge(0, 1, 6), edge(1, 0, 6)];
         assert_eq!(max_weight_matching(2, 2, &edges), vec![1, 2]);
         let edges = [edge(0, 0, 13), edge(0, 1, 6), edge(1, 0, 6)];

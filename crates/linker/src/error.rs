@@ -17,7 +17,7 @@ pub enum LinkError {
     },
     /// An input file could not be read or is not a valid encoded file or CLK
     /// JSON document.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Input {
         /// The file.
         path: PathBuf,

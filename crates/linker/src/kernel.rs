@@ -109,14 +109,20 @@ impl Histogram {
     fn bin_count(floor: Threshold) -> usize {
         // ceil(100·(1 − floor)) bins of 0.01, at least one; a score of 1
         // goes into the last.
-        let (numerator, denominator) = (u128::from(floor.numerator()), u128::from(floor.denominator()));
+        let (numerator, denominator) = (
+            u128::from(floor.numerator()),
+            u128::from(floor.denominator()),
+        );
         let bins = (100 * (denominator - numerator)).div_ceil(denominator);
         (bins as usize).max(1)
     }
 
     /// The bin of a score `2·common/popcount_sum >= floor`.
     fn bin(&self, common: u32, popcount_sum: u32) -> usize {
-        let (numerator, denominator) = (u128::from(self.floor.numerator()), u128::from(self.floor.denominator()));
+        let (numerator, denominator) = (
+            u128::from(self.floor.numerator()),
+            u128::from(self.floor.denominator()),
+        );
         let (common, sum) = (u128::from(common), u128::from(popcount_sum));
         let above = 200 * common * denominator - 100 * sum * numerator;
         let k = above / (sum * denominator);
@@ -231,7 +237,13 @@ struct Sorted {
 /// Minimum intersections for every popcount sum; `u32::MAX` for sum 0.
 fn min_table(threshold: Threshold, max_sum: u32) -> Vec<u32> {
     (0..=max_sum)
-        .map(|sum| if sum == 0 { u32::MAX } else { threshold.min_intersection(sum) })
+        .map(|sum| {
+            if sum == 0 {
+                u32::MAX
+            } else {
+                threshold.min_intersection(sum)
+            }
+        })
         .collect()
 }
 
@@ -246,7 +258,9 @@ impl Sorted {
             }
         }
         keyed.sort_unstable();
-        let length = matrices.first().map_or(zicht_format::FilterLength::DEFAULT, |m| m.length());
+        let length = matrices
+            .first()
+            .map_or(zicht_format::FilterLength::DEFAULT, |m| m.length());
         let mut filters = FilterMatrix::with_capacity(length, keyed.len());
         for &(_, _, source, index) in &keyed {
             filters.push(matrices[usize::from(source)].row(index as usize));
@@ -354,7 +368,8 @@ fn tile_body<const S: usize>(
                 .chunks_exact(stride)
                 .zip(&sorted.popcounts[first..last])
                 .zip(&sorted.sources[first..last]);
-            for (target, ((target_row, &target_popcount), &target_source)) in (first..).zip(targets) {
+            for (target, ((target_row, &target_popcount), &target_source)) in (first..).zip(targets)
+            {
                 if !within_enabled && target_source == query_source {
                     continue;
                 }
@@ -373,7 +388,14 @@ fn tile_body<const S: usize>(
 
 /// The rare path: a pair reached the lowest threshold; decide what it is.
 #[inline(never)]
-fn keep(sorted: &Sorted, output: &mut TileOutput, query: usize, target: usize, common: u32, sum: u32) {
+fn keep(
+    sorted: &Sorted,
+    output: &mut TileOutput,
+    query: usize,
+    target: usize,
+    common: u32,
+    sum: u32,
+) {
     let same_source = sorted.sources[query] == sorted.sources[target];
     let kept = if same_source {
         sorted
@@ -514,7 +536,11 @@ pub fn find_pairs_reference(matrices: &[&FilterMatrix], rule: &PairRule) -> Pair
     for (i, &(source_a, a)) in records.iter().enumerate() {
         for (j, &(source_b, b)) in records.iter().enumerate().skip(i + 1) {
             let same_source = source_a == source_b;
-            let threshold = if same_source { rule.within } else { Some(rule.across) };
+            let threshold = if same_source {
+                rule.within
+            } else {
+                Some(rule.across)
+            };
             let Some(threshold) = threshold else { continue };
             comparisons += 1;
             let common: u32 = a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum();
@@ -525,8 +551,12 @@ pub fn find_pairs_reference(matrices: &[&FilterMatrix], rule: &PairRule) -> Pair
                 let mut k = 0usize;
                 while k + 1 < histogram.across.len() {
                     let next = (k + 1) as u128;
-                    let (n, d) = (u128::from(floor.numerator()), u128::from(floor.denominator()));
-                    let reaches = 200 * u128::from(common) * d >= u128::from(sum) * (100 * n + next * d);
+                    let (n, d) = (
+                        u128::from(floor.numerator()),
+                        u128::from(floor.denominator()),
+                    );
+                    let reaches =
+                        200 * u128::from(common) * d >= u128::from(sum) * (100 * n + next * d);
                     if !reaches {
                         break;
                     }
@@ -581,7 +611,11 @@ mod tests {
         let mut m = FilterMatrix::new(length);
         for _ in 0..n {
             let row: Vec<u64> = (0..length.words())
-                .map(|_| (0..64).fold(0u64, |w, bit| w | (u64::from(rng.random_bool(density)) << bit)))
+                .map(|_| {
+                    (0..64).fold(0u64, |w, bit| {
+                        w | (u64::from(rng.random_bool(density)) << bit)
+                    })
+                })
                 .collect();
             m.push(&row);
         }
@@ -590,7 +624,12 @@ mod tests {
 
     /// Perturbations of a few base filters: many near-duplicates across and
     /// within sources.
-    fn structured(rng: &mut ChaCha8Rng, bits: u32, n_sources: usize, n_per_source: usize) -> Vec<FilterMatrix> {
+    fn structured(
+        rng: &mut ChaCha8Rng,
+        bits: u32,
+        n_sources: usize,
+        n_per_source: usize,
+    ) -> Vec<FilterMatrix> {
         let bases = random_matrix(rng, bits, n_per_source / 2 + 1, 0.3);
         (0..n_sources)
             .map(|_| {
@@ -630,8 +669,9 @@ mod tests {
     fn random_data_matches_the_reference() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for bits in [64, 128, 576, 1024, 2048] {
-            let matrices: Vec<FilterMatrix> =
-                (0..3).map(|_| random_matrix(&mut rng, bits, 40, 0.5)).collect();
+            let matrices: Vec<FilterMatrix> = (0..3)
+                .map(|_| random_matrix(&mut rng, bits, 40, 0.5))
+                .collect();
             for (across, within) in [("0.5", Some("0.5")), ("0.52", None), ("0.45", Some("0.6"))] {
                 check_all_backends(&matrices, &rule(across, within, "0.4"));
             }
@@ -667,11 +707,20 @@ mod tests {
             m.push(&[0x0F, 0]);
         }
         let other = m.clone();
-        for (across, within, floor) in [("1", Some("1"), "1"), ("0.001", Some("0.001"), "0.001"), ("0.5", None, "0.3")] {
+        for (across, within, floor) in [
+            ("1", Some("1"), "1"),
+            ("0.001", Some("0.001"), "0.001"),
+            ("0.5", None, "0.3"),
+        ] {
             check_all_backends(&[m.clone(), other.clone()], &rule(across, within, floor));
         }
         let refs = [&m];
-        let found = find_pairs(&refs, &rule("1", Some("1"), "1"), &KernelOptions::default(), &NoProgress);
+        let found = find_pairs(
+            &refs,
+            &rule("1", Some("1"), "1"),
+            &KernelOptions::default(),
+            &NoProgress,
+        );
         // Within one source: the 5 copies of 3 non-empty patterns, C(5,2) each;
         // all-zero filters never match.
         assert_eq!(found.pairs.len(), 4 * 10);
@@ -685,9 +734,49 @@ mod tests {
         let mut b = FilterMatrix::new(length);
         // 8 bits shared, 2 others: Dice = 16/20 = 0.8 exactly.
         b.push(&[0b1111_1111_0011]);
-        let found = find_pairs(&[&a, &b], &rule("0.8", None, "0.8"), &KernelOptions::default(), &NoProgress);
+        let found = find_pairs(
+            &[&a, &b],
+            &rule("0.8", None, "0.8"),
+            &KernelOptions::default(),
+            &NoProgress,
+        );
         assert_eq!(found.pairs.len(), 1);
         assert_eq!(found.pairs[0].dice(), 0.8);
         assert_eq!(found.histogram.across()[0], 1);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Arbitrary small sources of 128-bit filters drawn from a few
+        /// patterns (so that equal popcounts and duplicates are common),
+        /// arbitrary thresholds: the fast path equals the reference.
+        #[test]
+        fn fast_path_equals_reference(
+            rows in proptest::collection::vec((0u8..3, 0usize..6, proptest::prelude::any::<u64>()), 1..40),
+            across in 1u64..=100,
+            within in proptest::option::of(1u64..=100),
+            floor in 1u64..=100,
+        ) {
+            let patterns = [0u64, u64::MAX, 0xFFFF_0000, 0x0F0F_0F0F_0F0F_0F0F, 0xFF, 0xFF00_0000_0000_00FF];
+            let length = FilterLength::new(128).unwrap();
+            let mut matrices = vec![FilterMatrix::new(length); 3];
+            for &(source, pattern, noise) in &rows {
+                // Half of the rows are exact patterns, half noisy ones.
+                let word = if noise % 2 == 0 { patterns[pattern] } else { patterns[pattern] ^ (noise & noise >> 7) };
+                matrices[usize::from(source)].push(&[word, patterns[(pattern + 1) % 6]]);
+            }
+            let rule = PairRule {
+                across: Threshold::from_fraction(across, 100).unwrap(),
+                within: within.map(|w| Threshold::from_fraction(w, 100).unwrap()),
+                histogram_floor: Threshold::from_fraction(floor, 100).unwrap(),
+            };
+            let refs: Vec<&FilterMatrix> = matrices.iter().collect();
+            let expected = find_pairs_reference(&refs, &rule);
+            let options = KernelOptions { query_tile: 3, target_tile_bytes: 64, ..KernelOptions::default() };
+            let found = find_pairs(&refs, &rule, &options, &NoProgress);
+            proptest::prop_assert_eq!(found.pairs, expected.pairs);
+            proptest::prop_assert_eq!(found.histogram, expected.histogram);
+        }
     }
 }

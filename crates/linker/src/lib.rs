@@ -159,7 +159,9 @@ impl Linkage {
     pub fn pairs_across(&self) -> usize {
         self.pairs
             .iter()
-            .filter(|p| self.record_sources[p.first as usize] != self.record_sources[p.second as usize])
+            .filter(|p| {
+                self.record_sources[p.first as usize] != self.record_sources[p.second as usize]
+            })
             .count()
     }
 }
@@ -170,7 +172,11 @@ impl Linkage {
 /// Incompatible sources ([`check_compatible`]), a configuration that does
 /// not fit them (deduplication off with one source, the optimal solver with
 /// other than two sources), or more than `u32::MAX` records.
-pub fn link(sources: &[Source], config: &LinkConfig, progress: &dyn Progress) -> Result<Linkage, LinkError> {
+pub fn link(
+    sources: &[Source],
+    config: &LinkConfig,
+    progress: &dyn Progress,
+) -> Result<Linkage, LinkError> {
     check_compatible(sources)?;
     output::capture_columns(sources)?;
     if sources.len() == 1 && config.dedup == Dedup::Off {
@@ -186,7 +192,9 @@ pub fn link(sources: &[Source], config: &LinkConfig, progress: &dyn Progress) ->
     }
     let n_records: usize = sources.iter().map(Source::len).sum();
     if u32::try_from(n_records).is_err() {
-        return Err(LinkError::Config("more than 4,294,967,295 records in all".into()));
+        return Err(LinkError::Config(
+            "more than 4,294,967,295 records in all".into(),
+        ));
     }
     let mut record_sources = Vec::with_capacity(n_records);
     let mut record_index = Vec::with_capacity(n_records);
@@ -232,7 +240,9 @@ pub fn link(sources: &[Source], config: &LinkConfig, progress: &dyn Progress) ->
     let clustering = solve::solve(records, sources.len(), &mut pairs, config.solver)?;
     let mut links: Vec<Pair> = pairs
         .iter()
-        .filter(|p| clustering.cluster_of[p.first as usize] == clustering.cluster_of[p.second as usize])
+        .filter(|p| {
+            clustering.cluster_of[p.first as usize] == clustering.cluster_of[p.second as usize]
+        })
         .copied()
         .collect();
     links.sort_unstable();

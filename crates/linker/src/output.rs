@@ -18,7 +18,13 @@ use zicht_format::atomic::AtomicFile;
 use crate::{LinkConfig, LinkError, Linkage, Source, Timings};
 
 /// The files written into the output directory.
-pub const OUTPUT_FILES: [&str; 5] = ["clusters.csv", "links.csv", "capture.csv", "scores.csv", "summary.json"];
+pub const OUTPUT_FILES: [&str; 5] = [
+    "clusters.csv",
+    "links.csv",
+    "capture.csv",
+    "scores.csv",
+    "summary.json",
+];
 
 /// The stratum value written for a cluster none of whose records has one.
 pub const UNKNOWN: &str = "unknown";
@@ -52,7 +58,10 @@ pub fn check_output_dir(dir: &Path, force: bool) -> Result<(), LinkError> {
         ))),
         Ok(_) => {
             let mut entries = std::fs::read_dir(dir).map_err(|error| {
-                LinkError::OutputDir(format!("cannot read the output directory {}: {error}", dir.display()))
+                LinkError::OutputDir(format!(
+                    "cannot read the output directory {}: {error}",
+                    dir.display()
+                ))
             })?;
             if !force && entries.next().is_some() {
                 return Err(LinkError::OutputDir(format!(
@@ -147,7 +156,10 @@ fn majority<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Option<&'a str
     }
     // `tally` is in order of first appearance, so the first maximum wins.
     let best = tally.iter().map(|(_, count)| *count).max()?;
-    tally.iter().find(|(_, count)| *count == best).map(|(value, _)| *value)
+    tally
+        .iter()
+        .find(|(_, count)| *count == best)
+        .map(|(value, _)| *value)
 }
 
 /// The capture table: one row per observed capture history (and strata
@@ -175,7 +187,13 @@ pub fn capture_table(sources: &[Source], linkage: &Linkage) -> Result<CaptureTab
         .map(|source| {
             strata
                 .iter()
-                .map(|name| source.strata_names().iter().position(|n| n == name).unwrap_or(0))
+                .map(|name| {
+                    source
+                        .strata_names()
+                        .iter()
+                        .position(|n| n == name)
+                        .unwrap_or(0)
+                })
                 .collect()
         })
         .collect();
@@ -189,7 +207,10 @@ pub fn capture_table(sources: &[Source], linkage: &Linkage) -> Result<CaptureTab
             .map(|k| {
                 majority(members.iter().map(|&record| {
                     let source = usize::from(linkage.record_sources[record as usize]);
-                    sources[source].stratum(linkage.record_index[record as usize] as usize, column_of[source][k])
+                    sources[source].stratum(
+                        linkage.record_index[record as usize] as usize,
+                        column_of[source][k],
+                    )
                 }))
                 .unwrap_or(UNKNOWN)
                 .to_string()
@@ -266,7 +287,10 @@ fn decimal(numerator: u128, denominator: u128) -> String {
 pub fn render_scores(linkage: &Linkage) -> String {
     let histogram = &linkage.histogram;
     let floor = histogram.floor();
-    let (numerator, denominator) = (u128::from(floor.numerator()), u128::from(floor.denominator()));
+    let (numerator, denominator) = (
+        u128::from(floor.numerator()),
+        u128::from(floor.denominator()),
+    );
     let mut text = String::from("score_from,score_to,pairs_across,pairs_within\n");
     let n_bins = histogram.across().len();
     for k in 0..n_bins {
@@ -277,7 +301,12 @@ pub fn render_scores(linkage: &Linkage) -> String {
         } else {
             decimal(to_numerator, 100 * denominator)
         };
-        let _ = writeln!(text, "{from},{to},{},{}", histogram.across()[k], histogram.within()[k]);
+        let _ = writeln!(
+            text,
+            "{from},{to},{},{}",
+            histogram.across()[k],
+            histogram.within()[k]
+        );
     }
     text
 }
@@ -416,7 +445,10 @@ pub fn render_groups(sources: &[Source], linkage: &Linkage) -> String {
                 .iter()
                 .map(|&record| {
                     let source = usize::from(linkage.record_sources[record as usize]);
-                    (source, sources[source].rows()[linkage.record_index[record as usize] as usize])
+                    (
+                        source,
+                        sources[source].rows()[linkage.record_index[record as usize] as usize],
+                    )
                 })
                 .collect()
         })
@@ -465,10 +497,12 @@ pub fn write_outputs(
     let mut pending = Vec::with_capacity(files.len());
     for (path, text) in &files {
         let mut file = AtomicFile::create(path)?;
-        file.file().write_all(text.as_bytes()).map_err(|source| LinkError::Output {
-            path: path.clone(),
-            source,
-        })?;
+        file.file()
+            .write_all(text.as_bytes())
+            .map_err(|source| LinkError::Output {
+                path: path.clone(),
+                source,
+            })?;
         pending.push(file);
     }
     for file in pending {
@@ -484,7 +518,10 @@ mod tests {
     #[test]
     fn majority_ties_go_to_the_first() {
         assert_eq!(majority([Some("m"), Some("f")].into_iter()), Some("m"));
-        assert_eq!(majority([None, Some("f"), Some("m"), Some("m")].into_iter()), Some("m"));
+        assert_eq!(
+            majority([None, Some("f"), Some("m"), Some("m")].into_iter()),
+            Some("m")
+        );
         assert_eq!(majority([None, None].into_iter()), None);
     }
 

@@ -117,7 +117,11 @@ impl Partition {
     }
 
     fn union_roots(&mut self, a: u32, b: u32) {
-        let (big, small) = if self.size[a as usize] >= self.size[b as usize] { (a, b) } else { (b, a) };
+        let (big, small) = if self.size[a as usize] >= self.size[b as usize] {
+            (a, b)
+        } else {
+            (b, a)
+        };
         self.parent[small as usize] = big;
         self.size[big as usize] += self.size[small as usize];
         self.sources[big as usize] |= self.sources[small as usize];
@@ -130,7 +134,10 @@ impl Partition {
             return;
         }
         let shared = self.sources[a as usize] & self.sources[b as usize];
-        let (source_a, source_b) = (record_sources[pair.first as usize], record_sources[pair.second as usize]);
+        let (source_a, source_b) = (
+            record_sources[pair.first as usize],
+            record_sources[pair.second as usize],
+        );
         let allowed = if source_a == source_b {
             shared == 1 << source_a
         } else {
@@ -182,7 +189,9 @@ pub fn solve(
     solver: Solver,
 ) -> Result<Clustering, LinkError> {
     if n_sources > 32 {
-        return Err(LinkError::Config("the solvers handle at most 32 sources".into()));
+        return Err(LinkError::Config(
+            "the solvers handle at most 32 sources".into(),
+        ));
     }
     sort_canonically(pairs, records.ranks);
     let mut partition = Partition::new(records.sources);
@@ -259,13 +268,23 @@ mod tests {
         }
     }
 
-    fn random_problem(rng: &mut ChaCha8Rng, n_sources: usize, n_records: usize) -> (Vec<u8>, Vec<Pair>) {
-        let sources: Vec<u8> = (0..n_records).map(|_| rng.random_range(0..n_sources as u8)).collect();
+    fn random_problem(
+        rng: &mut ChaCha8Rng,
+        n_sources: usize,
+        n_records: usize,
+    ) -> (Vec<u8>, Vec<Pair>) {
+        let sources: Vec<u8> = (0..n_records)
+            .map(|_| rng.random_range(0..n_sources as u8))
+            .collect();
         let mut pairs = Vec::new();
         for _ in 0..n_records * 2 {
             let a = rng.random_range(0..n_records as u32);
             let b = rng.random_range(0..n_records as u32);
-            if a != b && !pairs.iter().any(|p: &Pair| (p.first, p.second) == (a.min(b), a.max(b))) {
+            if a != b
+                && !pairs
+                    .iter()
+                    .any(|p: &Pair| (p.first, p.second) == (a.min(b), a.max(b)))
+            {
                 // Few distinct scores: many ties.
                 pairs.push(pair(a, b, rng.random_range(8..11), 20));
             }
@@ -278,7 +297,11 @@ mod tests {
         // pairs inside that cluster.
         for members in clustering.members() {
             for source in 0..32u8 {
-                let of_source: Vec<u32> = members.iter().copied().filter(|&r| sources[r as usize] == source).collect();
+                let of_source: Vec<u32> = members
+                    .iter()
+                    .copied()
+                    .filter(|&r| sources[r as usize] == source)
+                    .collect();
                 if of_source.len() < 2 {
                     continue;
                 }
@@ -297,7 +320,11 @@ mod tests {
                         }
                     }
                 }
-                assert_eq!(reached.len(), of_source.len(), "source {source} not connected in {members:?}");
+                assert_eq!(
+                    reached.len(),
+                    of_source.len(),
+                    "source {source} not connected in {members:?}"
+                );
             }
         }
     }
@@ -321,7 +348,10 @@ mod tests {
                     }
                     let mut shuffled = pairs.clone();
                     shuffled.shuffle(&mut rng);
-                    assert_eq!(solve(records, n_sources, &mut shuffled, solver).unwrap(), expected);
+                    assert_eq!(
+                        solve(records, n_sources, &mut shuffled, solver).unwrap(),
+                        expected
+                    );
                 }
             }
         }
@@ -370,7 +400,10 @@ mod tests {
             let total = |clustering: &Clustering| -> i64 {
                 cross
                     .iter()
-                    .filter(|p| clustering.cluster_of[p.first as usize] == clustering.cluster_of[p.second as usize])
+                    .filter(|p| {
+                        clustering.cluster_of[p.first as usize]
+                            == clustering.cluster_of[p.second as usize]
+                    })
                     .map(weight)
                     .sum()
             };
@@ -391,7 +424,12 @@ mod tests {
         };
         // 0-2 and 1-2 tie at 0.9: the lower ranks win, so 0-2 merges, then
         // 1-2 cannot (source 1 again) but 0-1 (a duplicate) can.
-        let mut pairs = vec![pair(1, 2, 9, 20), pair(0, 2, 9, 20), pair(0, 1, 17, 40), pair(3, 4, 8, 20)];
+        let mut pairs = vec![
+            pair(1, 2, 9, 20),
+            pair(0, 2, 9, 20),
+            pair(0, 1, 17, 40),
+            pair(3, 4, 8, 20),
+        ];
         let clustering = solve(records, 3, &mut pairs, Solver::Greedy).unwrap();
         assert_eq!(clustering.cluster_of, vec![0, 0, 0, 1, 1]);
         // Without the duplicate pair, record 1 stays alone.

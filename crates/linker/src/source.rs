@@ -11,7 +11,6 @@ use zicht_format::{clk, EncodedFile, FilterMatrix, FormatError};
 
 use crate::LinkError;
 
-
 /// The most sources one run links.
 pub const MAX_SOURCES: usize = 16;
 
@@ -71,7 +70,11 @@ impl Source {
     /// # Errors
     /// [`LinkError::Config`] if `rows` and `filters` differ in length or a
     /// row repeats.
-    pub fn new(label: impl Into<String>, filters: FilterMatrix, rows: Vec<u64>) -> Result<Source, LinkError> {
+    pub fn new(
+        label: impl Into<String>,
+        filters: FilterMatrix,
+        rows: Vec<u64>,
+    ) -> Result<Source, LinkError> {
         let n_records = filters.len();
         Source::build(
             label.into(),
@@ -109,7 +112,11 @@ impl Source {
             Provenance::InMemory,
             filters,
             rows,
-            Strata { names, values, codes },
+            Strata {
+                names,
+                values,
+                codes,
+            },
             n_records,
         )
     }
@@ -132,7 +139,8 @@ impl Source {
             return Err(bad("the strata do not match the records"));
         }
         for (index, &code) in strata.codes.iter().enumerate() {
-            if code != UNKNOWN_STRATUM && usize::from(code) >= strata.values[index % n_strata].len() {
+            if code != UNKNOWN_STRATUM && usize::from(code) >= strata.values[index % n_strata].len()
+            {
                 return Err(bad(&format!(
                     "record {} has an undefined code for stratum `{}`",
                     index / n_strata,
@@ -151,7 +159,11 @@ impl Source {
             }
             let codes = order
                 .iter()
-                .flat_map(|&record| strata.codes[record * n_strata..(record + 1) * n_strata].iter().copied())
+                .flat_map(|&record| {
+                    strata.codes[record * n_strata..(record + 1) * n_strata]
+                        .iter()
+                        .copied()
+                })
                 .collect();
             (
                 filters.select(&order),
@@ -188,7 +200,15 @@ impl Source {
             encoding: header.encoding,
             hardening: header.hardening,
         };
-        Source::build(header.source_label, path, provenance, file.filters, file.rows, strata, n_records)
+        Source::build(
+            header.source_label,
+            path,
+            provenance,
+            file.filters,
+            file.rows,
+            strata,
+            n_records,
+        )
     }
 
     /// Read a source from a `.zbf` file or a CLK JSON file.
@@ -273,7 +293,11 @@ impl Source {
     pub fn stratum(&self, record: usize, column: usize) -> Option<&str> {
         let n_strata = self.strata.names.len();
         let code = *self.strata.codes.get(record * n_strata + column)?;
-        self.strata.values.get(column)?.get(usize::from(code)).map(String::as_str)
+        self.strata
+            .values
+            .get(column)?
+            .get(usize::from(code))
+            .map(String::as_str)
     }
 
     /// A name for messages: the file name when there is one, else the label.
@@ -342,7 +366,10 @@ pub fn check_compatible(sources: &[Source]) -> Result<(), LinkError> {
         }
     }
     for (index, source) in sources.iter().enumerate() {
-        if let Some(earlier) = sources[..index].iter().find(|s| s.label() == source.label()) {
+        if let Some(earlier) = sources[..index]
+            .iter()
+            .find(|s| s.label() == source.label())
+        {
             return Err(LinkError::Incompatible(format!(
                 "{} and {} have the same source label; labels must be distinct",
                 earlier.display_name(),
@@ -352,7 +379,10 @@ pub fn check_compatible(sources: &[Source]) -> Result<(), LinkError> {
     }
     let first = &sources[0];
     for source in &sources[1..] {
-        let (a, b) = (first.filters.length().bits(), source.filters.length().bits());
+        let (a, b) = (
+            first.filters.length().bits(),
+            source.filters.length().bits(),
+        );
         if a != b {
             return Err(LinkError::Incompatible(format!(
                 "{} has {b}-bit filters but {} has {a}-bit filters",
@@ -403,7 +433,9 @@ pub fn check_compatible(sources: &[Source]) -> Result<(), LinkError> {
                 ));
             }
             if encoding_a != encoding_b {
-                return Err(differs(&format!("encoding (`{encoding_b}` versus `{encoding_a}`)")));
+                return Err(differs(&format!(
+                    "encoding (`{encoding_b}` versus `{encoding_a}`)"
+                )));
             }
             if hardening_a != hardening_b {
                 return Err(differs("hardening settings"));
@@ -469,14 +501,22 @@ mod tests {
 
     #[test]
     fn compatibility_checks_name_what_differs() {
-        assert!(check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("b", "k", "zicht-v1")]).is_ok());
-        let error = check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("b", "x", "zicht-v1")])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("key check") && error.contains("`b`"), "{error}");
-        let error = check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("a", "k", "zicht-v1")])
-            .unwrap_err()
-            .to_string();
+        assert!(
+            check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("b", "k", "zicht-v1")])
+                .is_ok()
+        );
+        let error =
+            check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("b", "x", "zicht-v1")])
+                .unwrap_err()
+                .to_string();
+        assert!(
+            error.contains("key check") && error.contains("`b`"),
+            "{error}"
+        );
+        let error =
+            check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("a", "k", "zicht-v1")])
+                .unwrap_err()
+                .to_string();
         assert!(error.contains("same source label"), "{error}");
         let mut clk = Source::new("c", matrix(&[1]), vec![0]).unwrap();
         clk.provenance = Provenance::ClkJson;
@@ -488,7 +528,10 @@ mod tests {
         let error = check_compatible(&[clk, wide]).unwrap_err().to_string();
         assert!(error.contains("128-bit"), "{error}");
         let empty = Source::new("e", matrix(&[]), vec![]).unwrap();
-        assert!(matches!(check_compatible(&[empty]), Err(LinkError::EmptySource { .. })));
+        assert!(matches!(
+            check_compatible(&[empty]),
+            Err(LinkError::EmptySource { .. })
+        ));
         assert!(check_compatible(&[]).is_err());
         let count = Source::new("Count", matrix(&[1]), vec![0]).unwrap();
         assert!(check_compatible(&[count]).is_err());

@@ -53,8 +53,16 @@ impl Threshold {
             return Err(bad());
         }
         let denominator = 10u64.pow(decimals);
-        let whole_value: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-        let fraction_value: u64 = if fraction.is_empty() { 0 } else { fraction.parse().map_err(|_| bad())? };
+        let whole_value: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let fraction_value: u64 = if fraction.is_empty() {
+            0
+        } else {
+            fraction.parse().map_err(|_| bad())?
+        };
         let numerator = whole_value
             .checked_mul(denominator)
             .and_then(|w| w.checked_add(fraction_value))
@@ -224,8 +232,13 @@ mod tests {
         assert_eq!(Threshold::parse("1").unwrap().to_string(), "1");
         assert_eq!(Threshold::parse("1.000").unwrap().to_string(), "1");
         assert_eq!(Threshold::parse("0.125").unwrap().to_string(), "0.125");
-        assert_eq!(Threshold::from_f64(0.8).unwrap(), Threshold::parse("0.8").unwrap());
-        for bad in ["0", "0.0", "1.01", "2", "-0.5", "", ".", "abc", "0.5x", "1e-1", "NaN", "00.5.1"] {
+        assert_eq!(
+            Threshold::from_f64(0.8).unwrap(),
+            Threshold::parse("0.8").unwrap()
+        );
+        for bad in [
+            "0", "0.0", "1.01", "2", "-0.5", "", ".", "abc", "0.5x", "1e-1", "NaN", "00.5.1",
+        ] {
             assert!(Threshold::parse(bad).is_err(), "{bad} accepted");
         }
         assert!(Threshold::from_f64(f64::NAN).is_err());
@@ -253,7 +266,10 @@ mod tests {
                 if p > 0 {
                     // The best case for a partner of popcount q is c = min(p, q).
                     let max = t.max_partner_popcount(p);
-                    assert!(max >= p && t.accepts(p, p + max) && !t.accepts(p, p + max + 1), "t={text} p={p}");
+                    assert!(
+                        max >= p && t.accepts(p, p + max) && !t.accepts(p, p + max + 1),
+                        "t={text} p={p}"
+                    );
                     let scan_min = (0..=p).find(|&q| t.accepts(q, p + q)).unwrap();
                     assert_eq!(t.min_partner_popcount(p), scan_min, "t={text} p={p}");
                 }

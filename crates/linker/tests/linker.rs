@@ -28,7 +28,9 @@ impl World {
         let bases = (0..n_persons)
             .map(|_| {
                 (0..words)
-                    .map(|_| (0..64).fold(0u64, |w, bit| w | (u64::from(rng.random_bool(0.3)) << bit)))
+                    .map(|_| {
+                        (0..64).fold(0u64, |w, bit| w | (u64::from(rng.random_bool(0.3)) << bit))
+                    })
                     .collect()
             })
             .collect();
@@ -86,7 +88,13 @@ fn sex_stratum() -> Vec<Stratum> {
 /// Write a registry capturing each person with probability `capture`, with
 /// 3% of captured persons recorded twice; rows are spaced out and the sex
 /// is unknown for 10% of records.
-fn registry(rng: &mut ChaCha8Rng, world: &World, dir: &Path, label: &str, capture: f64) -> Registry {
+fn registry(
+    rng: &mut ChaCha8Rng,
+    world: &World,
+    dir: &Path,
+    label: &str,
+    capture: f64,
+) -> Registry {
     let mut persons = Vec::new();
     for person in 0..world.bases.len() {
         if rng.random_bool(capture) {
@@ -100,10 +108,18 @@ fn registry(rng: &mut ChaCha8Rng, world: &World, dir: &Path, label: &str, captur
     let length = FilterLength::new(BITS).unwrap();
     let mut writer = FileWriter::new(Vec::new(), length, 1).unwrap();
     for (index, &person) in persons.iter().enumerate() {
-        let code = if rng.random_bool(0.1) { UNKNOWN_STRATUM } else { world.sex[person] };
-        writer.push(index as u64 * 2 + 1, &[code], &world.record(rng, person)).unwrap();
+        let code = if rng.random_bool(0.1) {
+            UNKNOWN_STRATUM
+        } else {
+            world.sex[person]
+        };
+        writer
+            .push(index as u64 * 2 + 1, &[code], &world.record(rng, person))
+            .unwrap();
     }
-    let bytes = writer.finish(&header(label, "cafe", sex_stratum())).unwrap();
+    let bytes = writer
+        .finish(&header(label, "cafe", sex_stratum()))
+        .unwrap();
     let path = dir.join(format!("{label}.zbf"));
     std::fs::write(&path, bytes).unwrap();
     Registry {
@@ -114,7 +130,10 @@ fn registry(rng: &mut ChaCha8Rng, world: &World, dir: &Path, label: &str, captur
 }
 
 fn load(registries: &[Registry]) -> Vec<Source> {
-    registries.iter().map(|r| Source::load(&r.path).unwrap()).collect()
+    registries
+        .iter()
+        .map(|r| Source::load(&r.path).unwrap())
+        .collect()
 }
 
 /// The true clusters, as sets of (label, row).
@@ -144,8 +163,16 @@ fn clusters_from_csv(text: &str) -> BTreeSet<BTreeSet<(String, u64)>> {
     clusters.into_values().collect()
 }
 
-fn run_to_dir(sources: &[Source], config: &LinkConfig, dir: &Path, threads: usize) -> BTreeMap<String, String> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+fn run_to_dir(
+    sources: &[Source],
+    config: &LinkConfig,
+    dir: &Path,
+    threads: usize,
+) -> BTreeMap<String, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let linkage = pool.install(|| link(sources, config, &NoProgress)).unwrap();
     output::write_outputs(dir, sources, &linkage, config, &OutputOptions::default()).unwrap();
     let mut files = BTreeMap::new();
@@ -192,7 +219,10 @@ fn two_registries_recover_the_truth() {
     for members in linkage.clustering.members() {
         let mut seen = BTreeSet::new();
         for record in members {
-            assert!(seen.insert(linkage.record_sources[record as usize]), "two records of one source");
+            assert!(
+                seen.insert(linkage.record_sources[record as usize]),
+                "two records of one source"
+            );
         }
     }
 }
@@ -217,7 +247,13 @@ fn four_registries_give_the_capture_table() {
     for cluster in &expected {
         let history: Vec<&str> = ["a", "b", "c", "d"]
             .iter()
-            .map(|label| if cluster.iter().any(|(l, _)| l == label) { "1" } else { "0" })
+            .map(|label| {
+                if cluster.iter().any(|(l, _)| l == label) {
+                    "1"
+                } else {
+                    "0"
+                }
+            })
             .collect();
         *histories.entry(history.join(",")).or_default() += 1;
     }
@@ -263,7 +299,12 @@ fn output_does_not_depend_on_threads_or_file_order() {
     config.dedup = Dedup::At(threshold("0.5"));
     let reference = run_to_dir(&sources, &config, &dir.path().join("t1"), 1);
     for threads in [2, 8] {
-        let files = run_to_dir(&sources, &config, &dir.path().join(format!("t{threads}")), threads);
+        let files = run_to_dir(
+            &sources,
+            &config,
+            &dir.path().join(format!("t{threads}")),
+            threads,
+        );
         assert_eq!(files, reference, "{threads} threads");
     }
     // The same files in another order give the same clusters.
@@ -315,7 +356,9 @@ fn clk_json_sources_link_with_clkhash_files() {
 
     let mut writer = FileWriter::new(Vec::new(), length, 0).unwrap();
     for person in 0..50 {
-        writer.push(person as u64, &[], &world.record(&mut rng, person)).unwrap();
+        writer
+            .push(person as u64, &[], &world.record(&mut rng, person))
+            .unwrap();
     }
     let mut clkhash_header = header("b", "cafe", vec![]);
     clkhash_header.encoding = "clkhash-v3".into();
@@ -333,9 +376,17 @@ fn clk_json_sources_link_with_clkhash_files() {
     let mut writer = FileWriter::new(Vec::new(), length, 0).unwrap();
     writer.push(0, &[], &world.record(&mut rng, 0)).unwrap();
     let native = dir.path().join("native.zbf");
-    std::fs::write(&native, writer.finish(&header("n", "cafe", vec![])).unwrap()).unwrap();
-    let error = link(&[json, Source::load(&native).unwrap()], &LinkConfig::new(threshold("0.8")), &NoProgress)
-        .unwrap_err();
+    std::fs::write(
+        &native,
+        writer.finish(&header("n", "cafe", vec![])).unwrap(),
+    )
+    .unwrap();
+    let error = link(
+        &[json, Source::load(&native).unwrap()],
+        &LinkConfig::new(threshold("0.8")),
+        &NoProgress,
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("CLK JSON"), "{error}");
 }
 
@@ -349,7 +400,10 @@ fn bad_inputs_are_refused_cleanly() {
 
     let truncated = dir.path().join("truncated.zbf");
     std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
-    assert!(matches!(Source::load(&truncated), Err(LinkError::Input { .. })));
+    assert!(matches!(
+        Source::load(&truncated),
+        Err(LinkError::Input { .. })
+    ));
     let corrupted = dir.path().join("corrupted.zbf");
     let mut flipped = bytes.clone();
     flipped[100] ^= 4;
@@ -368,21 +422,45 @@ fn bad_inputs_are_refused_cleanly() {
     let mut writer = FileWriter::new(Vec::new(), length, 1).unwrap();
     writer.push(0, &[0], &world.record(&mut rng, 0)).unwrap();
     let other = dir.path().join("other.zbf");
-    std::fs::write(&other, writer.finish(&header("other", "beef", sex_stratum())).unwrap()).unwrap();
-    let sources = vec![Source::load(&good.path).unwrap(), Source::load(&other).unwrap()];
+    std::fs::write(
+        &other,
+        writer
+            .finish(&header("other", "beef", sex_stratum()))
+            .unwrap(),
+    )
+    .unwrap();
+    let sources = vec![
+        Source::load(&good.path).unwrap(),
+        Source::load(&other).unwrap(),
+    ];
     let error = link(&sources, &LinkConfig::new(threshold("0.8")), &NoProgress).unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("other.zbf") && message.contains("key check"), "{message}");
+    assert!(
+        message.contains("other.zbf") && message.contains("key check"),
+        "{message}"
+    );
 
     // The same label twice.
-    let sources = vec![Source::load(&good.path).unwrap(), Source::load(&good.path).unwrap()];
+    let sources = vec![
+        Source::load(&good.path).unwrap(),
+        Source::load(&good.path).unwrap(),
+    ];
     assert!(link(&sources, &LinkConfig::new(threshold("0.8")), &NoProgress).is_err());
 
     // An empty source.
     let writer = FileWriter::new(Vec::new(), length, 1).unwrap();
     let empty = dir.path().join("empty.zbf");
-    std::fs::write(&empty, writer.finish(&header("empty", "cafe", sex_stratum())).unwrap()).unwrap();
-    let sources = vec![Source::load(&good.path).unwrap(), Source::load(&empty).unwrap()];
+    std::fs::write(
+        &empty,
+        writer
+            .finish(&header("empty", "cafe", sex_stratum()))
+            .unwrap(),
+    )
+    .unwrap();
+    let sources = vec![
+        Source::load(&good.path).unwrap(),
+        Source::load(&empty).unwrap(),
+    ];
     let error = link(&sources, &LinkConfig::new(threshold("0.8")), &NoProgress).unwrap_err();
     assert!(matches!(error, LinkError::EmptySource { .. }));
 
@@ -395,7 +473,10 @@ fn bad_inputs_are_refused_cleanly() {
     let sources = vec![Source::load(&good.path).unwrap()];
     let config = LinkConfig::new(threshold("0.8"));
     let linkage = link(&sources, &config, &NoProgress).unwrap();
-    assert!(output::write_outputs(&out, &sources, &linkage, &config, &OutputOptions::default()).is_err());
+    assert!(
+        output::write_outputs(&out, &sources, &linkage, &config, &OutputOptions::default())
+            .is_err()
+    );
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
     let forced = OutputOptions {
         force: true,

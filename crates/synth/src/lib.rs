@@ -412,7 +412,7 @@ mod tests {
             .count();
         let at_border = data.histories().iter().filter(|&&h| h & 0b100 != 0).count();
         assert!(
-            dutch_at_border * 10 < at_border,
+            dutch_at_border * 100 < at_border * 15,
             "{dutch_at_border} of {at_border}"
         );
     }
