@@ -10,6 +10,7 @@ use zicht_format::file::UNKNOWN_STRATUM;
 use zicht_format::{FileWriter, FilterLength, Header, Stratum};
 
 use crate::hardening::Hardener;
+use crate::inspect::{FieldTokens, RecordTokens, TokenPositions};
 use crate::keys::{key_check_value, FieldHasher};
 use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date, PartialDate};
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
@@ -124,6 +125,9 @@ pub struct Encoder {
     key_check: [u8; 8],
     hardener: Hardener,
     cache: PositionCache,
+    /// Per field: the index of the first field sharing its hash group (the
+    /// cache key, so fields of one group share cached positions).
+    hash_groups: Vec<usize>,
 }
 
 impl Encoder {
@@ -161,7 +165,18 @@ impl Encoder {
         let hashers = schema
             .fields
             .iter()
-            .map(|f| FieldHasher::new(secret, &fingerprint, &f.name))
+            .map(|f| FieldHasher::new(secret, &fingerprint, &f.hash_group))
+            .collect();
+        let hash_groups = schema
+            .fields
+            .iter()
+            .map(|f| {
+                schema
+                    .fields
+                    .iter()
+                    .position(|g| g.hash_group == f.hash_group)
+                    .expect("a field is in its own group")
+            })
             .collect();
         let hardener = Hardener::new(
             &schema.hardening,
@@ -176,6 +191,7 @@ impl Encoder {
             hashers,
             hardener,
             cache: PositionCache::default(),
+            hash_groups,
         })
     }
 
@@ -271,9 +287,43 @@ impl Encoder {
         record: &csv::ByteRecord,
         row: u64,
     ) -> Result<Encoded, RowError> {
-        let fields = &self.schema.fields;
-        let bits = self.schema.filter_length.bits();
+        let (values, missing) = self.record_values(sources, record)?;
         let mut words = vec![0u64; self.schema.filter_length.words()];
+        self.for_each_token(&values, &mut |_, _, positions| {
+            for &p in positions {
+                words[p as usize / 64] |= 1 << (p % 64);
+            }
+        });
+        let strata = self
+            .schema
+            .strata
+            .iter()
+            .map(|s| {
+                values[s.field]
+                    .as_ref()
+                    .and_then(|v| v.stratum(s.band_years))
+            })
+            .collect();
+        let words = if self.hardener.is_active() {
+            self.hardener.apply(words, row)
+        } else {
+            words
+        };
+        Ok(Encoded {
+            words,
+            strata,
+            missing,
+        })
+    }
+
+    /// The normalised value of every schema field of a record (`None` when
+    /// missing or unmapped) and which fields were missing.
+    fn record_values(
+        &self,
+        sources: &[Option<Source>],
+        record: &csv::ByteRecord,
+    ) -> Result<(Vec<Option<Value>>, Vec<bool>), RowError> {
+        let fields = &self.schema.fields;
         let mut missing = vec![false; fields.len()];
         let mut values: Vec<Option<Value>> = Vec::with_capacity(fields.len());
         for (index, field) in fields.iter().enumerate() {
@@ -310,6 +360,18 @@ impl Encoder {
                 values.push(Some(value));
             }
         }
+        Ok((values, missing))
+    }
+
+    /// Call `visit(field index, token, positions)` for every token of every
+    /// encoded field of a record, with the token's positions before hardening.
+    fn for_each_token(
+        &self,
+        values: &[Option<Value>],
+        visit: &mut dyn FnMut(usize, &str, &[u32]),
+    ) {
+        let fields = &self.schema.fields;
+        let bits = self.schema.filter_length.bits();
         let salt = if self.schema.hardening.salt_fields.is_empty() {
             None
         } else {
@@ -331,12 +393,27 @@ impl Encoder {
                 None => continue,
             };
             let k = field.budget.per_token(tokens.len());
+            // Given names after the first weigh less: "Anna Maria" and
+            // "Anna" are often the same person.
+            let first_word_tokens = match (&values[index], field.kind, field.tokens) {
+                (Some(Value::Text(text)), FieldKind::GivenName, TokenKind::Qgram) => {
+                    let first = text.split(' ').next().unwrap_or_default();
+                    Some(qgrams(first, field.q, field.padding))
+                }
+                _ => None,
+            };
+            let k_other = ((f64::from(k) * field.other_names_weight).round() as u32).max(1);
             let salted = salt
                 .as_ref()
                 .filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
+            let hasher = &self.hashers[index];
             for token in &tokens {
+                let k = match &first_word_tokens {
+                    Some(first) if !first.contains(token) => k_other,
+                    _ => k,
+                };
                 let mut key = Vec::with_capacity(token.len() + 24);
-                key.extend_from_slice(&(index as u16).to_le_bytes());
+                key.extend_from_slice(&(self.hash_groups[index] as u16).to_le_bytes());
                 key.push(k as u8);
                 if let Some(salt) = salted {
                     key.extend_from_slice(salt.as_bytes());
@@ -344,33 +421,11 @@ impl Encoder {
                 }
                 key.extend_from_slice(token.as_bytes());
                 let positions = self.cache.positions(key, |token_bytes, out| {
-                    self.hashers[index].positions(token_bytes, k, bits, out)
+                    hasher.positions(token_bytes, k, bits, out)
                 });
-                for &p in positions.iter() {
-                    words[p as usize / 64] |= 1 << (p % 64);
-                }
+                visit(index, token, &positions);
             }
         }
-        let strata = self
-            .schema
-            .strata
-            .iter()
-            .map(|s| {
-                values[s.field]
-                    .as_ref()
-                    .and_then(|v| v.stratum(s.band_years))
-            })
-            .collect();
-        let words = if self.hardener.is_active() {
-            self.hardener.apply(words, row)
-        } else {
-            words
-        };
-        Ok(Encoded {
-            words,
-            strata,
-            missing,
-        })
     }
 
     fn value(&self, kind: FieldKind, raw: &str) -> Result<Value, String> {
@@ -565,6 +620,112 @@ impl Encoder {
         };
         let output = writer.finish(&header)?;
         Ok((output, summary))
+    }
+
+    /// For the agency's own audit (`zicht audit --plaintext`): read a CSV as
+    /// [`Encoder::encode_csv`] does and return, for each data row that
+    /// `keep(row)` accepts, every token of every encoded field with its
+    /// positions before hardening, and the filter exactly as `encode_csv`
+    /// writes it. Rows that cannot be encoded are left out, as they are left
+    /// out of an encoded file.
+    ///
+    /// The result holds plaintext tokens: it must never leave the agency and
+    /// is never printed (its `Debug` output is redacted).
+    ///
+    /// # Errors
+    /// An empty or malformed file, a header without the profile's columns,
+    /// or I/O.
+    pub fn inspect_csv<R: Read>(
+        &self,
+        input: R,
+        keep: &(dyn Fn(u64) -> bool + Sync),
+    ) -> Result<Vec<RecordTokens>, EncodeError> {
+        let options = EncodeOptions::default();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.profile.delimiter_byte()?)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut first = csv::ByteRecord::new();
+        if !read_record(&mut reader, &mut first, 0, &options)? {
+            return Err(EncodeError::Input("the file is empty".into()));
+        }
+        strip_bom(&mut first);
+        let n_columns = first.len();
+        let mut kept: Vec<(u64, csv::ByteRecord)> = Vec::new();
+        let header = if self.profile.header {
+            let names = (0..first.len())
+                .map(|i| {
+                    self.decode_cell(&first[i])
+                        .map(|c| c.into_owned())
+                        .ok_or_else(|| {
+                            EncodeError::Input(format!(
+                                "the header's column {} is not valid text",
+                                i + 1
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(names)
+        } else {
+            if keep(0) {
+                kept.push((0, first));
+            }
+            None
+        };
+        let sources = self.resolve(header.as_deref(), n_columns)?;
+        let mut row = u64::from(!self.profile.header);
+        loop {
+            let mut record = csv::ByteRecord::new();
+            if !read_record(&mut reader, &mut record, row, &options)? {
+                break;
+            }
+            if keep(row) {
+                kept.push((row, record));
+            }
+            row += 1;
+        }
+        let inspected = kept
+            .par_iter()
+            .filter(|(_, record)| record.len() == n_columns)
+            .filter_map(|(row, record)| {
+                let (values, _) = self.record_values(&sources, record).ok()?;
+                let mut words = vec![0u64; self.schema.filter_length.words()];
+                let mut fields: Vec<FieldTokens> = Vec::new();
+                self.for_each_token(&values, &mut |field, token, positions| {
+                    for &p in positions {
+                        words[p as usize / 64] |= 1 << (p % 64);
+                    }
+                    if fields.last().is_none_or(|f| f.field != field) {
+                        let value_chars = values[field]
+                            .as_ref()
+                            .map_or(0, |v| v.canonical().chars().count());
+                        fields.push(FieldTokens {
+                            field,
+                            value_chars,
+                            tokens: Vec::new(),
+                        });
+                    }
+                    if let Some(last) = fields.last_mut() {
+                        last.tokens.push(TokenPositions {
+                            token: token.to_string(),
+                            positions: positions.to_vec(),
+                        });
+                    }
+                });
+                let words = if self.hardener.is_active() {
+                    self.hardener.apply(words, *row)
+                } else {
+                    words
+                };
+                Some(RecordTokens {
+                    row: *row,
+                    fields,
+                    words,
+                })
+            })
+            .collect();
+        Ok(inspected)
     }
 }
 

@@ -38,6 +38,7 @@ pub mod clkhash;
 mod encode;
 mod error;
 pub mod hardening;
+pub mod inspect;
 pub mod keys;
 pub mod normalize;
 pub mod profile;

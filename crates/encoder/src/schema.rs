@@ -59,8 +59,20 @@ impl FieldKind {
     fn default_bits_per_token(self) -> u32 {
         match self {
             FieldKind::GivenName | FieldKind::FamilyName => 20,
-            FieldKind::Sex | FieldKind::Category => 15,
-            _ => 10,
+            FieldKind::DateOfBirth => 15,
+            // Few distinct values: many bits would make strangers look alike.
+            FieldKind::Sex | FieldKind::Category => 4,
+            FieldKind::Place => 8,
+            FieldKind::Text | FieldKind::Identifier => 10,
+        }
+    }
+
+    /// Given and family names share a key by default, so that swapped
+    /// names still agree.
+    fn default_hash_group(self, field_name: &str) -> String {
+        match self {
+            FieldKind::GivenName | FieldKind::FamilyName => "name".into(),
+            _ => field_name.into(),
         }
     }
 }
@@ -120,7 +132,7 @@ impl BitBudget {
 }
 
 /// One resolved schema field (defaults filled in).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Field {
     /// Unique name.
     pub name: String,
@@ -138,6 +150,12 @@ pub struct Field {
     pub missing: Missing,
     /// Whether the field is hashed into the filter (false: strata only).
     pub encode: bool,
+    /// Fields with the same hash group share a key, so a value written in
+    /// the wrong field (given and family names swapped) still agrees.
+    pub hash_group: String,
+    /// For given names: weight of the second and later given names' tokens
+    /// relative to the first's (0 to 1).
+    pub other_names_weight: f64,
 }
 
 /// A stratum released in the clear.
@@ -218,6 +236,8 @@ struct RawField {
     bits_per_field: Option<u32>,
     missing: Option<Missing>,
     encode: Option<bool>,
+    hash_group: Option<String>,
+    other_names_weight: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +310,10 @@ impl Schema {
                 }
                 (None, None) => BitBudget::PerToken(f.kind.default_bits_per_token()),
             };
+            let other_names_weight = f.other_names_weight.unwrap_or(DEFAULT_OTHER_NAMES_WEIGHT);
+            if !(0.0..=1.0).contains(&other_names_weight) {
+                return Err(problem("other_names_weight must be from 0 to 1".into()));
+            }
             fields.push(Field {
                 name: f.name.clone(),
                 kind: f.kind,
@@ -299,6 +323,8 @@ impl Schema {
                 budget,
                 missing: f.missing.unwrap_or(Missing::Skip),
                 encode: f.encode.unwrap_or(true),
+                hash_group: f.hash_group.clone().unwrap_or_else(|| f.kind.default_hash_group(&f.name)),
+                other_names_weight,
             });
         }
         if !fields.iter().any(|f| f.encode) {
@@ -426,7 +452,7 @@ impl Schema {
                 BitBudget::PerField(b) => format!("per_field:{b}"),
             };
             text.push_str(&format!(
-                "field name={:?} kind={} tokens={} q={} padding={} budget={} missing={:?} encode={}\n",
+                "field name={:?} kind={} tokens={} q={} padding={} budget={} missing={:?} encode={} hash_group={:?} other_names_weight={}\n",
                 f.name,
                 f.kind.name(),
                 f.tokens.name(),
@@ -434,7 +460,9 @@ impl Schema {
                 f.padding,
                 budget,
                 f.missing,
-                f.encode
+                f.encode,
+                f.hash_group,
+                f.other_names_weight
             ));
         }
         for s in &self.strata {
@@ -478,6 +506,9 @@ impl Schema {
         self.fields.iter().position(|f| f.name == name)
     }
 }
+
+/// Default weight of second and later given names.
+pub const DEFAULT_OTHER_NAMES_WEIGHT: f64 = 0.35;
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {

@@ -22,6 +22,8 @@
 //! * [`Solver::Components`] puts every pair's records in one cluster:
 //!   connected components, no constraint.
 
+use rayon::slice::ParallelSliceMut;
+
 use crate::assignment::{max_weight_matching, WeightedEdge};
 use crate::kernel::Pair;
 use crate::LinkError;
@@ -88,7 +90,7 @@ pub fn sort_canonically(pairs: &mut [Pair], ranks: &[u32]) {
         let (a, b) = (ranks[pair.first as usize], ranks[pair.second as usize]);
         (a.min(b), a.max(b))
     };
-    pairs.sort_unstable_by(|x, y| y.cmp_score(x).then_with(|| key(x).cmp(&key(y))));
+    pairs.par_sort_unstable_by(|x, y| y.cmp_score(x).then_with(|| key(x).cmp(&key(y))));
 }
 
 /// Union-find with, per root, the set of sources in its cluster.
