@@ -65,8 +65,8 @@ pub fn encoded_file(data: &[u8]) {
             let _ = file.stratum(record, column);
         }
     }
-    let mut writer = FileWriter::new(Vec::new(), file.filters.length(), n_strata)
-        .expect("a writer over memory");
+    let mut writer =
+        FileWriter::new(Vec::new(), file.filters.length(), n_strata).expect("a writer over memory");
     for record in 0..file.len() {
         let codes = &file.strata_codes[record * n_strata..(record + 1) * n_strata];
         let words = &file.filters.row(record)[..file.filters.length().words()];

@@ -1,0 +1,1 @@
+//! zicht-audit (being written).
