@@ -118,6 +118,18 @@ pub(crate) fn run_attack(file: &EncodedFile, truth: &Truth, config: &AttackConfi
     result.patterns_matching_a_token = patterns_matching_a_token(&patterns, truth, mining.min_support);
 
     let assignments = assign(&patterns, truth, &targets, config);
+    if std::env::var("ZICHT_AUDIT_DEBUG").is_ok() {
+        for &(pi, unit) in assignments.iter().take(40) {
+            let p = &patterns[pi];
+            let best = (0..truth.units.len()).max_by(|&a, &b| {
+                let ja = intersection(&p.positions, &truth.units[a].output) as f64 / truth.units[a].output.len().max(1) as f64;
+                let jb = intersection(&p.positions, &truth.units[b].output) as f64 / truth.units[b].output.len().max(1) as f64;
+                ja.total_cmp(&jb)
+            }).unwrap();
+            eprintln!("pattern size {} support {} | assigned count {} k {} | best unit {} count {} k {} overlap {} | assigned==best {}",
+                p.positions.len(), p.support, truth.units[unit].count, truth.units[unit].output.len(), best, truth.units[best].count, truth.units[best].output.len(), intersection(&p.positions, &truth.units[best].output), unit == best);
+        }
+    }
     result.tokens_assigned = assignments.len();
     let (mut precision, mut recall) = (0.0, 0.0);
     for &(pattern, unit) in &assignments {
@@ -305,6 +317,7 @@ fn intersection(a: &[u32], b: &[u32]) -> usize {
     both
 }
 
+#[cfg(test)]
 fn jaccard(a: &[u32], b: &[u32]) -> f64 {
     let both = intersection(a, b);
     let union = a.len() + b.len() - both;

@@ -8,8 +8,6 @@ use zicht_format::FilterMatrix;
 pub(crate) struct Columns {
     /// Records in the sample.
     pub n_records: usize,
-    /// Words per column.
-    pub words: usize,
     /// `columns[p]`: which records have bit `p` set.
     pub columns: Vec<Vec<u64>>,
     /// Records with each bit set.
@@ -30,7 +28,6 @@ impl Columns {
         let support = columns.iter().map(|c| count(c)).collect();
         Columns {
             n_records: sample.len(),
-            words,
             columns,
             support,
         }

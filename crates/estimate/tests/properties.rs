@@ -105,7 +105,7 @@ fn estimates(table: &CaptureTable) -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(40))]
+    #![proptest_config(ProptestConfig::with_cases(24))]
 
     #[test]
     fn estimation_does_not_depend_on_row_order(

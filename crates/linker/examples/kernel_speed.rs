@@ -1,36 +1,49 @@
-//! Time the pair-finding kernel on synthetic 1024-bit filters:
-//! `cargo run --release -p zicht-linker --example kernel_speed -- [records per source] [threshold]`.
+//! Time the pair-finding kernel with each backend this CPU has:
+//! `cargo run --release -p zicht-linker --example kernel_speed -- [records per source] [threshold] [random|noisy] [dedup|nodedup]`.
+//!
+//! `random`: independent random 1024-bit filters (every bit set with
+//! probability 1/2), two sources, cross-source pairs only by default: the
+//! workload of the kernel benchmark (20,000 × 20,000 pairs at 20,000).
+//! `noisy`: half of each source are noisy copies of shared persons.
 
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zicht_format::{FilterLength, FilterMatrix};
-use zicht_linker::kernel::{find_pairs, Backend, KernelOptions};
-use zicht_linker::{LinkConfig, NoProgress, Threshold};
+use zicht_linker::kernel::{find_pairs, Backend, KernelOptions, PairRule};
+use zicht_linker::{NoProgress, Threshold};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let threshold =
         Threshold::parse(&args.next().unwrap_or_else(|| "0.8".into())).expect("a threshold");
+    let noisy = args.next().as_deref() == Some("noisy");
+    let dedup = args.next().as_deref() == Some("dedup");
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let length = FilterLength::new(1024).expect("1024 bits");
-    // Half of each source are noisy copies of shared persons.
-    let bases: Vec<Vec<u64>> = (0..n)
-        .map(|_| {
+    let random_row = |rng: &mut ChaCha8Rng| -> Vec<u64> {
+        if noisy {
             (0..16)
                 .map(|_| {
                     rng.random::<u64>() & rng.random::<u64>()
                         | rng.random::<u64>() & rng.random::<u64>() & rng.random::<u64>()
                 })
                 .collect()
-        })
-        .collect();
+        } else {
+            (0..16).map(|_| rng.random::<u64>()).collect()
+        }
+    };
+    let bases: Vec<Vec<u64>> = (0..n).map(|_| random_row(&mut rng)).collect();
     let mut sources = Vec::new();
     for _ in 0..2 {
         let mut m = FilterMatrix::with_capacity(length, n);
         for i in 0..n {
+            if !noisy {
+                m.push(&random_row(&mut rng));
+                continue;
+            }
             let mut row = if i % 2 == 0 {
                 bases[i].clone()
             } else {
@@ -45,17 +58,27 @@ fn main() {
         sources.push(m);
     }
     let matrices: Vec<&FilterMatrix> = sources.iter().collect();
-    let rule = LinkConfig::new(threshold).pair_rule();
-    for backend in [Backend::Scalar, Backend::Popcnt] {
+    let rule = PairRule {
+        across: threshold,
+        within: dedup.then_some(threshold),
+        histogram_floor: threshold,
+    };
+    let tile_kib: usize = std::env::var("ZICHT_TILE_KIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    for backend in Backend::ALL.into_iter().filter(|b| b.is_available()) {
         let options = KernelOptions {
             backend,
+            target_tile_bytes: tile_kib << 10,
             ..KernelOptions::default()
         };
         let started = Instant::now();
         let found = find_pairs(&matrices, &rule, &options, &NoProgress);
         let seconds = started.elapsed().as_secs_f64();
         println!(
-            "{backend:?}: {} records, threshold {threshold}: {} comparisons, {} pairs, {:.2} s, {:.0} M comparisons/s on {} threads",
+            "{:>7}: {} records, threshold {threshold}: {} comparisons, {} pairs, {:.3} s, {:.0} M comparisons/s on {} threads",
+            backend.name(),
             2 * n,
             found.comparisons,
             found.pairs.len(),

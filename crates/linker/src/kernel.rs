@@ -1,31 +1,47 @@
 //! The pair-finding kernel: every pair of records whose Dice coefficient
 //! reaches a threshold, found exactly.
 //!
-//! [`find_pairs`] is the fast path. Records of all sources are sorted by
-//! popcount (ties by record id). A record of popcount `p` can only reach
+//! [`find_pairs`] is the fast path. Each source's records are sorted by
+//! popcount (ties by row). A record of popcount `p` can only reach
 //! threshold `t` with a partner whose popcount `q` satisfies
-//! `2·min(p, q) >= t·(p + q)`, so each query only looks at the contiguous run
-//! of later records with `p <= q <= floor(p·(2 − t)/t)`. Queries are cut into
-//! tiles of [`KernelOptions::query_tile`] records and their targets into
-//! tiles of about [`KernelOptions::target_tile_bytes`], so that both stay in
-//! cache; rayon spreads the query tiles over threads, and the tiles' results
-//! are concatenated in tile order, so the result does not depend on the
-//! thread count. Each pair is tested with integers only: `|a∧b|` against a
-//! table of minimum intersections indexed by `|a| + |b|`.
+//! `2·min(p, q) >= t·(p + q)`, so each query only looks at the contiguous
+//! run of the other source's records with
+//! `ceil(p·t/(2 − t)) <= q <= floor(p·(2 − t)/t)` (within a source: the
+//! later records up to the upper bound). Every (query source, target source)
+//! pairing is compared once; same-source pairings only when deduplication
+//! is on.
 //!
-//! The AND-popcount is the seam for SIMD: [`Backend`] selects the
-//! implementation at run time. Today there are a portable scalar loop and
-//! the same loop compiled with the `popcnt` instruction, each specialised
-//! for rows of 8, 16 (1024-bit filters) and 32 words.
+//! The targets are transposed into blocks of eight records
+//! (`kernel/blocks.rs`): one 64-byte row of a block holds the same word of eight
+//! filters, so one 512-bit register multiplies a query word against eight
+//! targets. The backends (`kernel/backends.rs`, chosen at run time by
+//! [`Backend`]) compare four queries at once with each block (32 pairs per
+//! inner iteration; the query words are broadcast from memory), and report
+//! the pairs whose `|a∧b|` reaches a per-block lower bound of the minimum
+//! intersection; those few candidates are then checked exactly with
+//! integers: `|a∧b|` against a table of minimum intersections indexed by
+//! `|a| + |b|`.
+//!
+//! Queries are cut into tiles of [`KernelOptions::query_tile`] records and
+//! their targets into tiles of about [`KernelOptions::target_tile_bytes`],
+//! so that the targets stay in cache; rayon spreads the query tiles over
+//! threads, and the tiles' results are concatenated in tile order and
+//! sorted, so the result does not depend on the thread count.
 //!
 //! [`find_pairs_reference`] compares every pair with a plain loop; the tests
-//! check that both give identical results.
+//! check that every backend gives identical results.
 
+mod backends;
+mod blocks;
+
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use zicht_format::FilterMatrix;
 
+use self::backends::{Candidate, Group, GROUP};
+use self::blocks::{SortedSource, TargetBlocks, LANES};
 use crate::progress::{Phase, Progress};
 use crate::Threshold;
 
@@ -166,34 +182,86 @@ pub struct PairSet {
 }
 
 /// The implementation of the AND-popcount.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// A backend this CPU lacks is replaced by [`Backend::Scalar`]; see
+/// [`Backend::is_available`] and [`Backend::resolve`]. Every backend gives
+/// the same results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// The best one this CPU supports.
+    /// The best one this CPU supports ([`Backend::detect`]).
     #[default]
     Auto,
     /// Portable Rust, no special instructions.
     Scalar,
-    /// The `popcnt` instruction (x86-64); falls back to `Scalar` elsewhere.
+    /// The scalar `popcnt` instruction (x86-64).
     Popcnt,
+    /// AVX2: per-byte popcounts with a nibble table (`vpshufb`) (x86-64).
+    Avx2,
+    /// AVX-512 with the `vpopcntq` instruction (AVX512F + VPOPCNTDQ, x86-64).
+    Avx512,
+    /// NEON `cnt` (aarch64).
+    Neon,
 }
 
 impl Backend {
-    fn resolve(self) -> Backend {
+    /// Every backend, `Auto` excluded, slowest first.
+    pub const ALL: [Backend; 5] = [
+        Backend::Scalar,
+        Backend::Popcnt,
+        Backend::Avx2,
+        Backend::Avx512,
+        Backend::Neon,
+    ];
+
+    /// Whether this CPU can run the backend (`Auto` and `Scalar` always).
+    pub fn is_available(self) -> bool {
         match self {
-            Backend::Auto | Backend::Popcnt if popcnt_available() => Backend::Popcnt,
+            Backend::Auto | Backend::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Popcnt => std::arch::is_x86_feature_detected!("popcnt"),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+            }
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The fastest backend this CPU supports.
+    pub fn detect() -> Backend {
+        Backend::ALL
+            .into_iter()
+            .rev()
+            .find(|backend| backend.is_available())
+            .unwrap_or(Backend::Scalar)
+    }
+
+    /// The backend that runs: `Auto` becomes [`Backend::detect`], an
+    /// unavailable one [`Backend::Scalar`].
+    pub fn resolve(self) -> Backend {
+        match self {
+            Backend::Auto => Backend::detect(),
+            backend if backend.is_available() => backend,
             _ => Backend::Scalar,
         }
     }
-}
 
-fn popcnt_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("popcnt")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+    /// A lower-case name (`avx512`, `avx2`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::Scalar => "scalar",
+            Backend::Popcnt => "popcnt",
+            Backend::Avx2 => "avx2",
+            Backend::Avx512 => "avx512",
+            Backend::Neon => "neon",
+        }
     }
 }
 
@@ -218,23 +286,8 @@ impl Default for KernelOptions {
     }
 }
 
-/// Records sorted by popcount, with what the tiles need.
-struct Sorted {
-    /// Sorted position → record id.
-    ids: Vec<u32>,
-    popcounts: Vec<u32>,
-    sources: Vec<u8>,
-    filters: FilterMatrix,
-    /// Per query popcount `p`: one past the last sorted position with a
-    /// popcount that can still reach the search threshold.
-    partner_end: Vec<u32>,
-    keep_min: Vec<u32>,
-    across_min: Vec<u32>,
-    within_min: Option<Vec<u32>>,
-    floor_min: Vec<u32>,
-}
-
 /// Minimum intersections for every popcount sum; `u32::MAX` for sum 0.
+/// Non-decreasing for sums from 1.
 fn min_table(threshold: Threshold, max_sum: u32) -> Vec<u32> {
     (0..=max_sum)
         .map(|sum| {
@@ -247,81 +300,74 @@ fn min_table(threshold: Threshold, max_sum: u32) -> Vec<u32> {
         .collect()
 }
 
-impl Sorted {
-    fn new(matrices: &[&FilterMatrix], rule: &PairRule) -> Sorted {
-        let mut keyed: Vec<(u32, u32, u8, u32)> = Vec::new();
-        let mut id = 0u32;
-        for (source, matrix) in matrices.iter().enumerate() {
-            for index in 0..matrix.len() {
-                keyed.push((matrix.popcount(index), id, source as u8, index as u32));
-                id += 1;
-            }
-        }
-        keyed.sort_unstable();
-        let length = matrices
-            .first()
-            .map_or(zicht_format::FilterLength::DEFAULT, |m| m.length());
-        let mut filters = FilterMatrix::with_capacity(length, keyed.len());
-        for &(_, _, source, index) in &keyed {
-            filters.push(matrices[usize::from(source)].row(index as usize));
-        }
-        let bits = length.bits();
-        let popcounts: Vec<u32> = keyed.iter().map(|k| k.0).collect();
-        let search = rule.search_threshold();
-        // count_at_most[x] = number of records with popcount <= x.
-        let mut count_at_most = vec![0u32; bits as usize + 1];
-        for &p in &popcounts {
-            count_at_most[p as usize] += 1;
-        }
-        for x in 1..count_at_most.len() {
-            count_at_most[x] += count_at_most[x - 1];
-        }
-        let partner_end = (0..=bits)
-            .map(|p| {
-                let max_partner = search.max_partner_popcount(p).min(bits);
-                count_at_most[max_partner as usize]
-            })
-            .collect();
-        let max_sum = 2 * bits;
-        Sorted {
-            ids: keyed.iter().map(|k| k.1).collect(),
-            sources: keyed.iter().map(|k| k.2).collect(),
-            popcounts,
-            filters,
-            partner_end,
-            keep_min: min_table(search, max_sum),
-            across_min: min_table(rule.across, max_sum),
-            within_min: rule.within.map(|t| min_table(t, max_sum)),
-            floor_min: min_table(rule.histogram_floor, max_sum),
-        }
-    }
-
-    /// One past the last target of the query at sorted position `query`.
-    #[inline]
-    fn end_of(&self, query: usize) -> usize {
-        let p = self.popcounts[query];
-        if p == 0 {
-            return query + 1;
-        }
-        (self.partner_end[p as usize] as usize).max(query + 1)
-    }
+/// The exact decision tables of a rule, by popcount sum.
+struct Tables {
+    across_min: Vec<u32>,
+    within_min: Option<Vec<u32>>,
+    floor_min: Vec<u32>,
+    floor: Threshold,
 }
 
-/// `|a ∧ b|` of two rows of the same length. With `S > 0` the rows are
-/// exactly `S` words (a compile-time length the loop is unrolled for); with
-/// `S == 0` any length.
-#[inline(always)]
-fn and_count<const S: usize>(a: &[u64], b: &[u64]) -> u32 {
-    if S > 0 {
-        if let (Some(a), Some(b)) = (a.first_chunk::<S>(), b.first_chunk::<S>()) {
-            let mut total = 0u32;
-            for k in 0..S {
-                total += (a[k] & b[k]).count_ones();
-            }
-            return total;
+/// Queries of one source against the targets of one (maybe the same)
+/// source.
+struct Pairing<'a> {
+    queries: &'a SortedSource,
+    query_matrix: &'a FilterMatrix,
+    targets: &'a SortedSource,
+    blocks: &'a TargetBlocks,
+    /// Both are the same source: each query only meets later targets.
+    same_source: bool,
+    /// Minimum intersection by popcount sum for the lowest threshold that
+    /// applies to this pairing (the candidate test).
+    keep_min: Vec<u32>,
+    /// By query popcount: the sorted target positions `[lo, hi)` whose
+    /// popcount may reach that threshold.
+    window_lo: Vec<u32>,
+    window_hi: Vec<u32>,
+}
+
+impl<'a> Pairing<'a> {
+    fn new(
+        queries: (&'a SortedSource, &'a FilterMatrix),
+        targets: (&'a SortedSource, &'a TargetBlocks),
+        same_source: bool,
+        search: Threshold,
+        bits: u32,
+    ) -> Pairing<'a> {
+        let count_at_most = &targets.0.count_at_most;
+        let mut window_lo = vec![0u32; bits as usize + 1];
+        let mut window_hi = vec![0u32; bits as usize + 1];
+        // Popcount 0 keeps the empty window: empty filters never match.
+        for p in 1..=bits {
+            let lowest = search.min_partner_popcount(p).clamp(1, bits);
+            let highest = search.max_partner_popcount(p).min(bits);
+            window_lo[p as usize] = count_at_most[lowest as usize - 1];
+            window_hi[p as usize] = count_at_most[highest as usize];
+        }
+        Pairing {
+            queries: queries.0,
+            query_matrix: queries.1,
+            targets: targets.0,
+            blocks: targets.1,
+            same_source,
+            keep_min: min_table(search, 2 * bits),
+            window_lo,
+            window_hi,
         }
     }
-    a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum()
+
+    /// The target positions `[lo, hi)` to compare with the query at sorted
+    /// position `query` (empty: `lo >= hi`).
+    #[inline]
+    fn window(&self, query: usize) -> (u32, u32) {
+        let p = self.queries.popcounts[query] as usize;
+        let hi = self.window_hi[p];
+        if self.same_source {
+            (query as u32 + 1, hi)
+        } else {
+            (self.window_lo[p], hi)
+        }
+    }
 }
 
 /// What one query tile found.
@@ -331,54 +377,79 @@ struct TileOutput {
     histogram: Histogram,
 }
 
-/// The tile loop, inlined into each backend's entry point so that the
-/// AND-popcount is compiled with that backend's instructions. Rows are
-/// compared over their whole stride (the padding words are zero); `S` is
-/// the stride when it is one of the specialised ones, else 0.
-#[inline(always)]
-fn tile_body<const S: usize>(
-    sorted: &Sorted,
-    floor: Threshold,
-    queries: std::ops::Range<usize>,
-    target_tile: usize,
+/// Compare the queries at sorted positions `queries` with their windows,
+/// in groups of [`GROUP`] queries, over target tiles of `tile_blocks`
+/// blocks.
+fn run_tile(
+    pairing: &Pairing<'_>,
+    tables: &Tables,
+    queries: Range<usize>,
+    tile_blocks: usize,
+    backend: Backend,
 ) -> TileOutput {
     let mut output = TileOutput {
         pairs: Vec::new(),
         comparisons: 0,
-        histogram: Histogram::new(floor),
+        histogram: Histogram::new(tables.floor),
     };
-    let stride = sorted.filters.stride_words();
-    let words = sorted.filters.as_words();
-    let ends: Vec<usize> = queries.clone().map(|q| sorted.end_of(q)).collect();
-    let far_end = ends.iter().copied().max().unwrap_or(0);
-    let within_enabled = sorted.within_min.is_some();
-    let mut tile_start = queries.start + 1;
-    while tile_start < far_end {
-        let tile_end = (tile_start + target_tile).min(far_end);
-        for (query, &end) in queries.clone().zip(&ends) {
-            let first = tile_start.max(query + 1);
-            let last = tile_end.min(end);
-            if first >= last {
+    let windows: Vec<(u32, u32)> = queries.clone().map(|q| pairing.window(q)).collect();
+    output.comparisons = windows
+        .iter()
+        .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
+        .sum();
+    // Each group: its queries and the blocks its windows touch.
+    let mut groups: Vec<(usize, Group<'_>, Range<usize>)> = Vec::new();
+    for (group_index, chunk) in windows.chunks(GROUP).enumerate() {
+        let (lo, hi) = chunk
+            .iter()
+            .filter(|(lo, hi)| lo < hi)
+            .fold((u32::MAX, 0), |(lo, hi), w| (lo.min(w.0), hi.max(w.1)));
+        if lo >= hi {
+            continue;
+        }
+        let first = queries.start + group_index * GROUP;
+        let row = |offset: usize| {
+            let position = first + offset.min(chunk.len() - 1);
+            let index = pairing.queries.order[position] as usize;
+            (
+                pairing.query_matrix.row(index),
+                pairing.queries.popcounts[position],
+            )
+        };
+        let rows = [row(0), row(1), row(2), row(3)];
+        let group = Group {
+            rows: rows.map(|r| r.0),
+            popcounts: rows.map(|r| r.1),
+            keep_min: &pairing.keep_min,
+        };
+        let blocks = lo as usize / LANES..(hi as usize).div_ceil(LANES);
+        groups.push((first, group, blocks));
+    }
+    let Some(all_start) = groups.iter().map(|g| g.2.start).min() else {
+        return output;
+    };
+    let all_end = groups.iter().map(|g| g.2.end).max().unwrap_or(all_start);
+    let mut candidates = Vec::new();
+    let mut tile_start = all_start;
+    while tile_start < all_end {
+        let tile_end = (tile_start + tile_blocks).min(all_end);
+        for (first, group, blocks) in &groups {
+            let start = blocks.start.max(tile_start);
+            let end = blocks.end.min(tile_end);
+            if start >= end {
                 continue;
             }
-            let query_row = &words[query * stride..(query + 1) * stride];
-            let query_popcount = sorted.popcounts[query];
-            let query_source = sorted.sources[query];
-            let targets = words[first * stride..last * stride]
-                .chunks_exact(stride)
-                .zip(&sorted.popcounts[first..last])
-                .zip(&sorted.sources[first..last]);
-            for (target, ((target_row, &target_popcount), &target_source)) in (first..).zip(targets)
-            {
-                if !within_enabled && target_source == query_source {
-                    continue;
+            backends::compare(backend, group, pairing.blocks, start..end, &mut candidates);
+            for candidate in candidates.drain(..) {
+                let query = first + usize::from(candidate.query);
+                if query >= queries.end {
+                    continue; // padding of the last group
                 }
-                let common = and_count::<S>(query_row, target_row);
-                let sum = query_popcount + target_popcount;
-                output.comparisons += 1;
-                if common >= sorted.keep_min[sum as usize] {
-                    keep(sorted, &mut output, query, target, common, sum);
+                let (lo, hi) = windows[query - queries.start];
+                if candidate.target < lo || candidate.target >= hi {
+                    continue; // outside the window, or a padding lane
                 }
+                keep(pairing, tables, query, candidate, &mut output);
             }
         }
         tile_start = tile_end;
@@ -386,35 +457,41 @@ fn tile_body<const S: usize>(
     output
 }
 
-/// The rare path: a pair reached the lowest threshold; decide what it is.
+/// The rare path: a pair reached the candidate bound; decide exactly what
+/// it is.
 #[inline(never)]
 fn keep(
-    sorted: &Sorted,
-    output: &mut TileOutput,
+    pairing: &Pairing<'_>,
+    tables: &Tables,
     query: usize,
-    target: usize,
-    common: u32,
-    sum: u32,
+    candidate: Candidate,
+    output: &mut TileOutput,
 ) {
-    let same_source = sorted.sources[query] == sorted.sources[target];
-    let kept = if same_source {
-        sorted
+    let target = candidate.target as usize;
+    let common = candidate.common;
+    let sum = pairing.queries.popcounts[query] + pairing.targets.popcounts[target];
+    if common < pairing.keep_min[sum as usize] {
+        return;
+    }
+    let kept = if pairing.same_source {
+        tables
             .within_min
             .as_ref()
             .is_some_and(|table| common >= table[sum as usize])
     } else {
-        common >= sorted.across_min[sum as usize]
+        common >= tables.across_min[sum as usize]
     };
-    if common >= sorted.floor_min[sum as usize] {
+    if common >= tables.floor_min[sum as usize] {
         let bin = output.histogram.bin(common, sum);
-        if same_source {
+        if pairing.same_source {
             output.histogram.within[bin] += 1;
         } else {
             output.histogram.across[bin] += 1;
         }
     }
     if kept {
-        let (a, b) = (sorted.ids[query], sorted.ids[target]);
+        let a = pairing.queries.id_offset + pairing.queries.order[query];
+        let b = pairing.targets.id_offset + pairing.targets.order[target];
         output.pairs.push(Pair {
             first: a.min(b),
             second: a.max(b),
@@ -424,65 +501,6 @@ fn keep(
     }
 }
 
-fn tile_scalar<const S: usize>(
-    sorted: &Sorted,
-    floor: Threshold,
-    queries: std::ops::Range<usize>,
-    target_tile: usize,
-) -> TileOutput {
-    tile_body::<S>(sorted, floor, queries, target_tile)
-}
-
-/// # Safety
-/// The CPU must support `popcnt`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "popcnt")]
-unsafe fn tile_popcnt<const S: usize>(
-    sorted: &Sorted,
-    floor: Threshold,
-    queries: std::ops::Range<usize>,
-    target_tile: usize,
-) -> TileOutput {
-    tile_body::<S>(sorted, floor, queries, target_tile)
-}
-
-fn run_tiles<const S: usize>(
-    sorted: &Sorted,
-    rule: &PairRule,
-    options: &KernelOptions,
-    progress: &dyn Progress,
-) -> Vec<TileOutput> {
-    let n_records = sorted.ids.len();
-    let query_tile = options.query_tile.max(1);
-    let row_bytes = sorted.filters.stride_words() * 8;
-    let target_tile = (options.target_tile_bytes / row_bytes).max(16);
-    let n_tiles = n_records.div_ceil(query_tile);
-    let backend = options.backend.resolve();
-    let floor = rule.histogram_floor;
-    let done = AtomicU64::new(0);
-    progress.start(Phase::Compare, n_tiles as u64);
-    let outputs = (0..n_tiles)
-        .into_par_iter()
-        .map(|tile| {
-            let queries = tile * query_tile..((tile + 1) * query_tile).min(n_records);
-            let output = match backend {
-                #[cfg(target_arch = "x86_64")]
-                Backend::Popcnt => {
-                    // SAFETY: `Backend::resolve` only returns `Popcnt` when
-                    // the CPU was detected to support the instruction.
-                    unsafe { tile_popcnt::<S>(sorted, floor, queries, target_tile) }
-                }
-                _ => tile_scalar::<S>(sorted, floor, queries, target_tile),
-            };
-            let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress.advance(Phase::Compare, finished);
-            output
-        })
-        .collect();
-    progress.finish(Phase::Compare);
-    outputs
-}
-
 /// Find every pair of records whose Dice coefficient reaches the rule's
 /// thresholds, with popcount pruning and cache tiling, in parallel on the
 /// current rayon pool.
@@ -490,27 +508,105 @@ fn run_tiles<const S: usize>(
 /// `matrices` are the sources' filters, all of one length; records are
 /// numbered by concatenating them in order, and the matrix index is the
 /// source (at most 256 sources).
+///
+/// Each source is sorted by popcount. Then, target source by target
+/// source, the targets' filters are transposed into blocks of eight and every query source up to it (the same source only when
+/// `rule.within` is set) is compared with them: beyond the input, memory
+/// holds one source's filters at a time.
 pub fn find_pairs(
     matrices: &[&FilterMatrix],
     rule: &PairRule,
     options: &KernelOptions,
     progress: &dyn Progress,
 ) -> PairSet {
-    let sorted = Sorted::new(matrices, rule);
-    let outputs = match sorted.filters.stride_words() {
-        8 => run_tiles::<8>(&sorted, rule, options, progress),
-        16 => run_tiles::<16>(&sorted, rule, options, progress),
-        32 => run_tiles::<32>(&sorted, rule, options, progress),
-        _ => run_tiles::<0>(&sorted, rule, options, progress),
+    let length = matrices
+        .first()
+        .map_or(zicht_format::FilterLength::DEFAULT, |m| m.length());
+    let bits = length.bits();
+    let max_sum = 2 * bits;
+    let tables = Tables {
+        across_min: min_table(rule.across, max_sum),
+        within_min: rule.within.map(|t| min_table(t, max_sum)),
+        floor_min: min_table(rule.histogram_floor, max_sum),
+        floor: rule.histogram_floor,
     };
+    let across_search = rule.across.min(rule.histogram_floor);
+    let within_search = rule.within.map(|t| t.min(rule.histogram_floor));
+    let mut offset = 0u32;
+    let sorted: Vec<SortedSource> = matrices
+        .iter()
+        .map(|matrix| {
+            let source = SortedSource::new(matrix, offset);
+            offset += matrix.len() as u32;
+            source
+        })
+        .collect();
+    let backend = options.backend.resolve();
+    let query_tile = options.query_tile.max(1);
+    let tile_blocks = (options.target_tile_bytes / (length.words() * 64 * LANES)).max(1);
+    // Work items: (query source, target source, query range).
+    let mut items_by_target: Vec<Vec<(usize, Range<usize>)>> = Vec::new();
+    for target in 0..sorted.len() {
+        let mut items = Vec::new();
+        let last = if within_search.is_some() { target + 1 } else { target };
+        for (query, source) in sorted.iter().enumerate().take(last) {
+            let n = source.len();
+            items.extend((0..n.div_ceil(query_tile)).map(|tile| {
+                (query, tile * query_tile..((tile + 1) * query_tile).min(n))
+            }));
+        }
+        items_by_target.push(items);
+    }
+    let n_tiles: usize = items_by_target.iter().map(Vec::len).sum();
+    progress.start(Phase::Compare, n_tiles as u64);
+    let done = AtomicU64::new(0);
     let mut histogram = Histogram::new(rule.histogram_floor);
     let mut comparisons = 0;
-    let mut pairs = Vec::with_capacity(outputs.iter().map(|o| o.pairs.len()).sum());
-    for output in outputs {
-        comparisons += output.comparisons;
-        histogram.add(&output.histogram);
-        pairs.extend(output.pairs);
+    let mut pairs = Vec::new();
+    for (target, items) in items_by_target.iter().enumerate() {
+        if items.is_empty() || sorted[target].len() == 0 {
+            continue;
+        }
+        let blocks = TargetBlocks::new(matrices[target], &sorted[target]);
+        let pairings: Vec<Pairing<'_>> = (0..sorted.len())
+            .map(|query| {
+                let same_source = query == target;
+                let search = if same_source {
+                    within_search.unwrap_or(across_search)
+                } else {
+                    across_search
+                };
+                Pairing::new(
+                    (&sorted[query], matrices[query]),
+                    (&sorted[target], &blocks),
+                    same_source,
+                    search,
+                    bits,
+                )
+            })
+            .collect();
+        let outputs: Vec<TileOutput> = items
+            .par_iter()
+            .map(|(query, range)| {
+                let output = run_tile(
+                    &pairings[*query],
+                    &tables,
+                    range.clone(),
+                    tile_blocks,
+                    backend,
+                );
+                let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.advance(Phase::Compare, finished);
+                output
+            })
+            .collect();
+        for output in outputs {
+            comparisons += output.comparisons;
+            histogram.add(&output.histogram);
+            pairs.extend(output.pairs);
+        }
     }
+    progress.finish(Phase::Compare);
     pairs.par_sort_unstable();
     PairSet {
         pairs,
@@ -647,10 +743,20 @@ mod tests {
             .collect()
     }
 
+    /// Every backend this CPU runs, and `Auto`.
+    fn available_backends() -> Vec<Backend> {
+        let mut backends: Vec<Backend> = Backend::ALL
+            .into_iter()
+            .filter(|b| b.is_available())
+            .collect();
+        backends.push(Backend::Auto);
+        backends
+    }
+
     fn check_all_backends(matrices: &[FilterMatrix], rule: &PairRule) {
         let refs: Vec<&FilterMatrix> = matrices.iter().collect();
         let expected = find_pairs_reference(&refs, rule);
-        for backend in [Backend::Scalar, Backend::Popcnt, Backend::Auto] {
+        for backend in available_backends() {
             for (query_tile, target_tile_bytes) in [(1, 1), (7, 3000), (64, 64 << 10)] {
                 let options = KernelOptions {
                     backend,
@@ -773,10 +879,12 @@ mod tests {
             };
             let refs: Vec<&FilterMatrix> = matrices.iter().collect();
             let expected = find_pairs_reference(&refs, &rule);
-            let options = KernelOptions { query_tile: 3, target_tile_bytes: 64, ..KernelOptions::default() };
-            let found = find_pairs(&refs, &rule, &options, &NoProgress);
-            proptest::prop_assert_eq!(found.pairs, expected.pairs);
-            proptest::prop_assert_eq!(found.histogram, expected.histogram);
+            for backend in available_backends() {
+                let options = KernelOptions { backend, query_tile: 3, target_tile_bytes: 64 };
+                let found = find_pairs(&refs, &rule, &options, &NoProgress);
+                proptest::prop_assert_eq!(&found.pairs, &expected.pairs);
+                proptest::prop_assert_eq!(&found.histogram, &expected.histogram);
+            }
         }
     }
 }
