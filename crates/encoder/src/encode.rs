@@ -948,3 +948,87 @@ impl PositionCache {
         positions
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::profile::ColumnRef;
+
+    const SCHEMA: &str = r#"
+version = 1
+[[field]]
+name = "given_name"
+kind = "given_name"
+[[field]]
+name = "family_name"
+kind = "family_name"
+[[field]]
+name = "date_of_birth"
+kind = "date_of_birth"
+"#;
+
+    fn encoder(secret_byte: u8) -> Encoder {
+        let mut profile = Profile::default();
+        for field in ["given_name", "family_name", "date_of_birth"] {
+            profile.columns.insert(field.into(), ColumnRef::Name(field.into()));
+        }
+        let secret = Secret::from_bytes(vec![secret_byte; 32]).unwrap();
+        Encoder::new(Schema::from_toml(SCHEMA).unwrap(), profile, &secret).unwrap()
+    }
+
+    fn encode(encoder: &Encoder, csv: &str, threads: usize, chunk_rows: usize) -> Vec<u8> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let options = EncodeOptions { chunk_rows, ..EncodeOptions::default() };
+        pool.install(|| encoder.encode_csv(csv.as_bytes(), Vec::new(), &options, &|_| {}))
+            .unwrap()
+            .0
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        "[A-Za-zéöłş]{1,12}( [A-Za-z]{2,8})?"
+    }
+
+    fn csv_of(rows: &[(String, String, u32)]) -> String {
+        let mut csv = String::from("given_name,family_name,date_of_birth\n");
+        for (given, family, day) in rows {
+            csv.push_str(&format!("{given},{family},1990-01-{:02}\n", day % 28 + 1));
+        }
+        csv
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        /// The same input and secret give the same bytes whatever the thread
+        /// count and chunk size; another secret gives other bits.
+        #[test]
+        fn deterministic_and_keyed(rows in prop::collection::vec((name(), name(), 0u32..28), 1..40)) {
+            let csv = csv_of(&rows);
+            let a = encoder(1);
+            let one = encode(&a, &csv, 1, 8192);
+            prop_assert_eq!(&one, &encode(&a, &csv, 2, 3));
+            prop_assert_eq!(&one, &encode(&a, &csv, 4, 1));
+            let other = encode(&encoder(2), &csv, 1, 8192);
+            let f1 = zicht_format::EncodedFile::from_bytes(&one).unwrap();
+            let f2 = zicht_format::EncodedFile::from_bytes(&other).unwrap();
+            prop_assert_ne!(f1.filters, f2.filters);
+        }
+
+        /// Identical records have Dice 1; records differing only in the case
+        /// or accents of their names too.
+        #[test]
+        fn identical_records_have_dice_one(given in name(), family in name(), day in 0u32..28) {
+            let rows = vec![
+                (given.clone(), family.clone(), day),
+                (given.clone(), family.clone(), day),
+                (given.to_uppercase(), family.to_lowercase(), day),
+            ];
+            let bytes = encode(&encoder(1), &csv_of(&rows), 2, 8192);
+            let file = zicht_format::EncodedFile::from_bytes(&bytes).unwrap();
+            prop_assert_eq!(zicht_format::dice(file.filters.row(0), file.filters.row(1)), 1.0);
+            prop_assert_eq!(zicht_format::dice(file.filters.row(0), file.filters.row(2)), 1.0);
+        }
+    }
+}
