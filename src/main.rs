@@ -45,6 +45,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) removes the temporary
+    // files it was writing, so it leaves no partial output behind.
+    let _ = ctrlc::set_handler(|| {
+        zicht_format::atomic::remove_pending();
+        eprintln!("zicht: interrupted; no output was written");
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -6,7 +6,37 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use std::sync::Mutex;
+
 use crate::FormatError;
+
+/// Temporary files being written, so that a signal handler can remove them
+/// before the process exits ([`remove_pending`]).
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn register(path: &Path) {
+    if let Ok(mut pending) = PENDING.lock() {
+        pending.push(path.to_path_buf());
+    }
+}
+
+fn unregister(path: &Path) {
+    if let Ok(mut pending) = PENDING.lock() {
+        pending.retain(|p| p != path);
+    }
+}
+
+/// Remove every temporary file still being written. Call it from a
+/// SIGINT/SIGTERM handler just before exiting: an interrupted run then
+/// leaves nothing behind. (SIGKILL cannot be caught; a hidden
+/// `.NAME.*.tmp` file may then remain, never a file under the target name.)
+pub fn remove_pending() {
+    if let Ok(pending) = PENDING.lock() {
+        for path in pending.iter() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
 
 /// A file being written that appears under its name only on [`commit`].
 ///
@@ -15,6 +45,7 @@ use crate::FormatError;
 pub struct AtomicFile {
     target: PathBuf,
     temp: tempfile::NamedTempFile,
+    _registration: Registration,
 }
 
 impl AtomicFile {
@@ -41,6 +72,7 @@ impl AtomicFile {
             )))?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
+            _registration: Registration::new(temp.path()),
             temp,
         })
     }
@@ -77,6 +109,23 @@ impl AtomicFile {
             source: e.error,
         })?;
         Ok(())
+    }
+}
+
+/// Keeps a temporary file in [`PENDING`] while it lives.
+#[derive(Debug)]
+struct Registration(PathBuf);
+
+impl Registration {
+    fn new(path: &Path) -> Registration {
+        register(path);
+        Registration(path.to_path_buf())
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        unregister(&self.0);
     }
 }
 
