@@ -112,3 +112,54 @@ fn a_clkhash_header_mismatch_is_a_clear_error() {
     );
     assert!(!dir.path().join("o.json").exists());
 }
+
+/// A third party links clkhash's own CLK JSON against a zicht file made
+/// with the same clkhash schema: every record finds its twin at Dice 1.
+#[test]
+fn clkhash_json_links_against_a_zicht_encoding_of_the_same_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "correct horse battery staple").unwrap();
+    let zbf = dir.path().join("ours.zbf");
+    let out = zicht(&[
+        "encode",
+        fixtures().join("people.csv").to_str().unwrap(),
+        "--schema",
+        fixtures().join("schema_blake.json").to_str().unwrap(),
+        "--secret-file",
+        secret.to_str().unwrap(),
+        "--source",
+        "ours",
+        "--out",
+        zbf.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let theirs = dir.path().join("clkhash.json");
+    std::fs::copy(fixtures().join("clks_blake.json"), &theirs).unwrap();
+    let linked = dir.path().join("linked");
+    let groups = dir.path().join("groups.json");
+    let out = zicht(&[
+        "link",
+        zbf.to_str().unwrap(),
+        theirs.to_str().unwrap(),
+        "--threshold",
+        "0.99",
+        "--no-dedup",
+        "--out-dir",
+        linked.to_str().unwrap(),
+        "--groups",
+        groups.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let links = std::fs::read_to_string(linked.join("links.csv")).unwrap();
+    let n_rows = clks(&fixtures().join("clks_blake.json")).len();
+    let lines: Vec<&str> = links.lines().skip(1).collect();
+    assert_eq!(lines.len(), n_rows, "{links}");
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[1], fields[3], "row {} linked to row {}", fields[1], fields[3]);
+        assert_eq!(fields[4], "1.000000");
+    }
+    let groups: serde_json::Value = serde_json::from_slice(&std::fs::read(&groups).unwrap()).unwrap();
+    assert_eq!(groups["groups"].as_array().unwrap().len(), n_rows);
+}
