@@ -119,6 +119,11 @@ pub(crate) fn run_attack(file: &EncodedFile, truth: &Truth, config: &AttackConfi
 
     let assignments = assign(&patterns, truth, &targets, config);
     if std::env::var("ZICHT_AUDIT_DEBUG").is_ok() {
+        let mut hist = std::collections::BTreeMap::new();
+        for u in &truth.units { *hist.entry(u.output.len()).or_insert(0) += 1; }
+        eprintln!("unit sizes {hist:?}");
+        for &t in targets.iter().take(10) { eprintln!("target count {} k {} q {}", truth.units[t].count, truth.units[t].output.len(), truth.units[t].is_qgram); }
+        for p in patterns.iter().take(10) { eprintln!("pattern {:?} support {}", p.positions, p.support); }
         for &(pi, unit) in assignments.iter().take(40) {
             let p = &patterns[pi];
             let best = (0..truth.units.len()).max_by(|&a, &b| {
@@ -126,8 +131,8 @@ pub(crate) fn run_attack(file: &EncodedFile, truth: &Truth, config: &AttackConfi
                 let jb = intersection(&p.positions, &truth.units[b].output) as f64 / truth.units[b].output.len().max(1) as f64;
                 ja.total_cmp(&jb)
             }).unwrap();
-            eprintln!("pattern size {} support {} | assigned count {} k {} | best unit {} count {} k {} overlap {} | assigned==best {}",
-                p.positions.len(), p.support, truth.units[unit].count, truth.units[unit].output.len(), best, truth.units[best].count, truth.units[best].output.len(), intersection(&p.positions, &truth.units[best].output), unit == best);
+            eprintln!("pattern size {} support {} | assigned count {} k {} ov {} | best unit {} count {} k {} overlap {} | assigned==best {}",
+                p.positions.len(), p.support, truth.units[unit].count, truth.units[unit].output.len(), intersection(&p.positions, &truth.units[unit].output), best, truth.units[best].count, truth.units[best].output.len(), intersection(&p.positions, &truth.units[best].output), unit == best);
         }
     }
     result.tokens_assigned = assignments.len();
