@@ -97,6 +97,21 @@ pub fn is_particle(word: &str) -> bool {
     PARTICLES.contains(&word)
 }
 
+/// Particles sometimes written glued to the name ("Vanderbeek"); they are
+/// stripped when at least three letters remain.
+const GLUED_PARTICLES: &[&str] = &["vander", "vanden", "vande"];
+
+fn strip_glued_particle(word: &str) -> &str {
+    for particle in GLUED_PARTICLES {
+        if let Some(rest) = word.strip_prefix(particle) {
+            if rest.chars().count() >= 3 {
+                return rest;
+            }
+        }
+    }
+    word
+}
+
 /// The core of a family name: particles removed wherever they stand, so
 /// "van den Berg", "Berg, van den" and "v.d. Berg" all give "berg".
 /// A name made only of particles is kept whole.
@@ -112,6 +127,7 @@ pub fn family_name_core(raw: &str) -> String {
     let core: Vec<&str> = text
         .split(' ')
         .filter(|w| !w.is_empty() && !PARTICLES.contains(w))
+        .map(strip_glued_particle)
         .collect();
     if core.is_empty() {
         text
@@ -416,6 +432,9 @@ mod tests {
         assert_eq!(family_name_core("ter Horst"), "horst");
         assert_eq!(family_name_core("Jansen-de Vries"), "jansen vries");
         assert_eq!(family_name_core("Van"), "van");
+        assert_eq!(family_name_core("Vanderbeekhof"), "beekhof");
+        assert_eq!(family_name_core("VandenBerg"), "berg");
+        assert_eq!(family_name_core("Vandam"), "vandam");
     }
 
     #[test]
