@@ -11,7 +11,7 @@ use zicht_linker::{
     link, Dedup, LinkConfig, LinkError, Phase, Progress, Solver, Source, Threshold, MAX_SOURCES,
 };
 
-use super::{progress_bar, with_threads, CmdResult, Failure};
+use super::{progress_bar, with_threads, Classify, CmdResult, Failure};
 
 /// How candidate pairs become clusters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -62,6 +62,11 @@ pub struct Args {
     /// Write into a non-empty output directory (and over --groups).
     #[arg(long)]
     pub force: bool,
+    /// Also write `capture_published.csv` for publication: cells below K
+    /// suppressed, with secondary suppression so they cannot be recovered
+    /// from the totals. `capture.csv` keeps the exact counts for estimation.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..))]
+    pub min_cell: Option<u64>,
 }
 
 fn parse_threshold(text: &str) -> Result<Threshold, String> {
@@ -170,6 +175,9 @@ pub fn run(args: Args) -> CmdResult {
     };
     output::write_outputs(&args.out_dir, &sources, &linkage, &config, &options)
         .map_err(classify)?;
+    if let Some(min_cell) = args.min_cell {
+        write_published(&args.out_dir, min_cell)?;
+    }
     println!(
         "linked {} records of {} source(s): {} pairs above threshold, {} links, {} clusters; outputs in {}",
         linkage.record_sources.len(),
@@ -178,6 +186,47 @@ pub fn run(args: Args) -> CmdResult {
         linkage.links.len(),
         linkage.clustering.n_clusters,
         args.out_dir.display()
+    );
+    Ok(())
+}
+
+/// Write `capture_published.csv`: the pooled capture table with every cell
+/// below `min_cell` (and the cells and totals that would reveal it)
+/// replaced by `suppressed`, then the list totals.
+fn write_published(dir: &std::path::Path, min_cell: u64) -> Result<(), Failure> {
+    use zicht_estimate::{suppress_cells, CaptureTable, CsvOptions};
+    let capture = std::fs::read(dir.join("capture.csv")).work_failed("cannot read capture.csv")?;
+    let table = CaptureTable::from_csv_reader(&capture[..], &CsvOptions::default())
+        .work_failed("cannot read back capture.csv")?;
+    let published = suppress_cells(&table, min_cell);
+    let names = table.list_names();
+    let mut text = names.join(",");
+    text.push_str(",count\n");
+    for (history, count) in &published.cells {
+        for list in 0..names.len() {
+            text.push_str(if history >> list & 1 == 1 { "1," } else { "0," });
+        }
+        match count {
+            Some(count) => text.push_str(&count.to_string()),
+            None => text.push_str("suppressed"),
+        }
+        text.push('\n');
+    }
+    for (list, total) in published.list_totals.iter().enumerate() {
+        for other in 0..names.len() {
+            text.push_str(if other == list { "total," } else { "," });
+        }
+        match total {
+            Some(total) => text.push_str(&total.to_string()),
+            None => text.push_str("suppressed"),
+        }
+        text.push('\n');
+    }
+    zicht_format::atomic::write_atomic(&dir.join("capture_published.csv"), text.as_bytes())
+        .work_failed("cannot write capture_published.csv")?;
+    eprintln!(
+        "capture_published.csv: {} cells below {min_cell} suppressed, {} more to protect them",
+        published.primary, published.secondary
     );
     Ok(())
 }
