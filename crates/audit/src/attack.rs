@@ -12,7 +12,10 @@
 //! 2. assigns each group, most frequent first, to the not yet assigned
 //!    token whose frequency is closest to the group's record count (within
 //!    15%, at least 2 records) and whose number of positions fits the
-//!    group's size (from half to one and a half times);
+//!    group's size (from half to one and a half times); under randomized
+//!    response, whose `f` the header records, a token's expected count is
+//!    scaled by the chance `(1 - f)^m` that none of the group's `m` positions
+//!    was flipped off;
 //! 3. reads off, for every record, which assigned tokens it holds (at least
 //!    80% of the group's positions set), and re-identifies the record when
 //!    exactly one value combination agrees best with what was read.
@@ -110,31 +113,30 @@ pub(crate) fn run_attack(file: &EncodedFile, truth: &Truth, config: &AttackConfi
 
     // The attacker's frequency list: the most frequent units.
     let mut targets: Vec<usize> = (0..truth.units.len()).collect();
-    targets.sort_by(|&a, &b| truth.units[b].count.cmp(&truth.units[a].count).then(a.cmp(&b)));
+    targets.sort_by(|&a, &b| {
+        truth.units[b]
+            .count
+            .cmp(&truth.units[a].count)
+            .then(a.cmp(&b))
+    });
     targets.truncate(config.target_tokens);
     result.tokens_targeted = targets.len();
     result.qgrams_targeted = targets.iter().filter(|&&u| truth.units[u].is_qgram).count();
 
-    result.patterns_matching_a_token = patterns_matching_a_token(&patterns, truth, mining.min_support);
+    result.patterns_matching_a_token =
+        patterns_matching_a_token(&patterns, truth, mining.min_support);
 
-    let assignments = assign(&patterns, truth, &targets, config);
-    if std::env::var("ZICHT_AUDIT_DEBUG").is_ok() {
-        let mut hist = std::collections::BTreeMap::new();
-        for u in &truth.units { *hist.entry(u.output.len()).or_insert(0) += 1; }
-        eprintln!("unit sizes {hist:?}");
-        for &t in targets.iter().take(10) { eprintln!("target count {} k {} q {}", truth.units[t].count, truth.units[t].output.len(), truth.units[t].is_qgram); }
-        for p in patterns.iter().take(10) { eprintln!("pattern {:?} support {}", p.positions, p.support); }
-        for &(pi, unit) in assignments.iter().take(40) {
-            let p = &patterns[pi];
-            let best = (0..truth.units.len()).max_by(|&a, &b| {
-                let ja = intersection(&p.positions, &truth.units[a].output) as f64 / truth.units[a].output.len().max(1) as f64;
-                let jb = intersection(&p.positions, &truth.units[b].output) as f64 / truth.units[b].output.len().max(1) as f64;
-                ja.total_cmp(&jb)
-            }).unwrap();
-            eprintln!("pattern size {} support {} | assigned count {} k {} ov {} | best unit {} count {} k {} overlap {} | assigned==best {}",
-                p.positions.len(), p.support, truth.units[unit].count, truth.units[unit].output.len(), intersection(&p.positions, &truth.units[unit].output), best, truth.units[best].count, truth.units[best].output.len(), intersection(&p.positions, &truth.units[best].output), unit == best);
-        }
-    }
+    // Randomized response is recorded in the header, so the attacker knows
+    // that a holder of a token keeps all of a group's `m` positions only
+    // with probability (1 - f)^m, and expects that many fewer records.
+    let blip_f = file
+        .header
+        .hardening
+        .get("blip_f")
+        .and_then(|f| f.parse::<f64>().ok())
+        .filter(|f| (0.0..0.5).contains(f))
+        .unwrap_or(0.0);
+    let assignments = assign(&patterns, truth, &targets, blip_f, config);
     result.tokens_assigned = assignments.len();
     let (mut precision, mut recall) = (0.0, 0.0);
     for &(pattern, unit) in &assignments {
@@ -173,6 +175,7 @@ fn assign(
     patterns: &[Pattern],
     truth: &Truth,
     targets: &[usize],
+    blip_f: f64,
     config: &AttackConfig,
 ) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..patterns.len()).collect();
@@ -188,6 +191,7 @@ fn assign(
         let pattern = &patterns[index];
         let size = pattern.positions.len() as f64;
         let support = pattern.support as f64;
+        let kept = (1.0 - blip_f).powi(pattern.positions.len() as i32);
         let best = targets
             .iter()
             .enumerate()
@@ -195,7 +199,7 @@ fn assign(
             .filter_map(|(t, &unit)| {
                 let u = &truth.units[unit];
                 let k = u.output.len() as f64;
-                let count = u.count as f64;
+                let count = u.count as f64 * kept;
                 let gap = (count - support).abs();
                 let fits = size >= 0.5 * k
                     && size <= 1.5 * k + 1.0

@@ -354,7 +354,11 @@ fn neighbours(filters: &FilterMatrix, sample: &[usize], probes: usize) -> Neighb
                 let other_row = filters.row(other);
                 let both = and_count(row, other_row) as f64;
                 let total = f64::from(own + other_count);
-                let dice = if total == 0.0 { 0.0 } else { 2.0 * both / total };
+                let dice = if total == 0.0 {
+                    0.0
+                } else {
+                    2.0 * both / total
+                };
                 sum += dice;
                 if dice > best {
                     best = dice;
@@ -408,7 +412,7 @@ mod tests {
         );
         let p = popcounts(&m);
         assert_eq!((p.min, p.median, p.max, p.distinct), (1, 1, 4, 3));
-        assert!((p.mean - 8.0 / 5.0).abs() < 1e-12);
+        assert!((p.mean - 9.0 / 5.0).abs() < 1e-12);
         // 3/5 have one bit, 1/5 two, 1/5 four.
         assert!((p.same_count_probability - (0.36 + 0.04 + 0.04)).abs() < 1e-12);
         let constant = popcounts(&matrix(&[[1, 0], [2, 0]]));

@@ -15,8 +15,9 @@ use zicht_format::EncodedFile;
 use crate::bits::for_each_set_bit;
 use crate::AuditError;
 
-/// One token unit: a token of one field under one salt and one `k`, i.e.
-/// one set of positions. The token text itself is not kept.
+/// One token unit: one set of input positions, set by a token of a field
+/// (or of fields sharing a key) under one salt and one `k`. The token text
+/// itself is not kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Unit {
     /// Whether the field is tokenised into q-grams.
@@ -145,7 +146,10 @@ impl Truth {
                     .collect()
             }
         };
-        let mut unit_ids: HashMap<(usize, &str, Vec<u32>), u32> = HashMap::new();
+        // A unit is a set of positions: tokens that share their positions
+        // (the same token in fields that share a key, such as given and
+        // family names) are one unit to the attacker, and so here.
+        let mut unit_ids: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut units: Vec<Unit> = Vec::new();
         let mut identities: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut truth = Truth {
@@ -171,17 +175,19 @@ impl Truth {
                     let mut raw = token.positions.clone();
                     raw.sort_unstable();
                     raw.dedup();
-                    let key = (field.field, token.token.as_str(), raw);
-                    let id = match unit_ids.get(&key) {
-                        Some(&id) => id,
+                    let id = match unit_ids.get(&raw) {
+                        Some(&id) => {
+                            units[id as usize].is_qgram |= is_qgram;
+                            id
+                        }
                         None => {
                             let id = units.len() as u32;
                             units.push(Unit {
                                 is_qgram,
-                                output: image.output(&key.2),
+                                output: image.output(&raw),
                                 count: 0,
                             });
-                            unit_ids.insert(key, id);
+                            unit_ids.insert(raw, id);
                             id
                         }
                     };
@@ -205,6 +211,10 @@ impl Truth {
 
     /// Distinct identities in the sample.
     pub fn n_identities(&self) -> usize {
-        self.identity.iter().map(|&i| i as usize + 1).max().unwrap_or(0)
+        self.identity
+            .iter()
+            .map(|&i| i as usize + 1)
+            .max()
+            .unwrap_or(0)
     }
 }

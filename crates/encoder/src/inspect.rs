@@ -63,7 +63,8 @@ pub fn clkhash_uses_double_hashing(schema: &ClkhashSchema) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::clkhash_uses_double_hashing;
+    use crate::clkhash::ClkhashSchema;
     use crate::profile::ColumnRef;
     use crate::{EncodeOptions, Encoder, Profile, Schema, Secret};
 
@@ -136,11 +137,27 @@ bits_per_token = 4
     #[test]
     fn keep_selects_rows_and_debug_is_redacted() {
         let encoder = encoder("");
-        let records = encoder.inspect_csv(CSV.as_bytes(), &|row| row == 3).unwrap();
+        let records = encoder
+            .inspect_csv(CSV.as_bytes(), &|row| row == 3)
+            .unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].row, 3);
         let debug = format!("{records:?}");
         assert!(!debug.contains("ev"), "{debug}");
         assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn double_hashing_is_detected() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/fixtures/clkhash/"
+        );
+        let read = |name: &str| {
+            let text = std::fs::read_to_string(format!("{dir}{name}")).unwrap();
+            ClkhashSchema::from_json(&text).unwrap()
+        };
+        assert!(clkhash_uses_double_hashing(&read("schema_double.json")));
+        assert!(!clkhash_uses_double_hashing(&read("schema_blake.json")));
     }
 }
