@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
     /// Dice threshold of the linkage.
-    #[arg(long, default_value = "0.85", value_parser = parse_threshold)]
+    #[arg(long, default_value = "0.80", value_parser = parse_threshold)]
     pub threshold: Threshold,
     /// Keep every file (registries, key, encodings, link outputs) in this
     /// new directory instead of a temporary one.

@@ -77,6 +77,11 @@ fn schema_text() -> String {
          \n[[stratum]]\nname = \"birth_decade\"\nfield = \"date_of_birth\"\nband_years = 10\n\
          \n[[stratum]]\nname = \"exploitation\"\nfield = \"exploitation\"\n",
     );
+    text.push_str(
+        "\n# Unhardened filters fall to pattern-mining attacks (zicht audit,\n\
+         # docs/privacy.md); XOR folding defeats them at almost no cost.\n\
+         [hardening]\nxor_fold = true\n",
+    );
 
     text
 }
