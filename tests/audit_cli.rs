@@ -85,9 +85,14 @@ impl Setup {
         Box::leak(path.to_str().unwrap().to_string().into_boxed_str())
     }
 
-    /// The synthetic schema with extra TOML appended; returns its path.
+    /// The synthetic schema without its hardening (the unhardened
+    /// baseline), with extra TOML appended; returns its path.
     fn schema(&self, name: &str, extra: &str) -> &str {
-        let base = std::fs::read_to_string(self.path("syn/schema.toml")).unwrap();
+        let shipped = std::fs::read_to_string(self.path("syn/schema.toml")).unwrap();
+        let base = match shipped.find("[hardening]") {
+            Some(at) => shipped[..at].to_string(),
+            None => shipped,
+        };
         std::fs::write(self.path(name), format!("{base}\n{extra}\n")).unwrap();
         self.s(name)
     }

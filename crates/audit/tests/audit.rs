@@ -254,3 +254,37 @@ fn the_report_does_not_depend_on_the_thread_count() {
         .unwrap();
     assert_eq!(a, b);
 }
+
+/// The schema that `zicht synth` writes (and `docs/examples/schema.toml`
+/// mirrors) is the default a project starts from: with its shipped
+/// hardening it resists the attack, while the same fields unhardened do not
+/// stay under the limits.
+#[test]
+fn the_shipped_schema_resists_the_attack() {
+    let data = zicht_synth::generate(&zicht_synth::SynthConfig {
+        population: 6000,
+        ..Default::default()
+    })
+    .unwrap();
+    let shipped = data.schema_toml();
+    assert!(shipped.contains("[hardening]"));
+    let registry = registry();
+    let (report, _) = run(&registry, &shipped, &secret()).unwrap();
+    let attack = &report.plaintext.as_ref().unwrap().attack;
+    assert!(attack.qgram_recovery_rate < 0.1, "{attack:?}");
+    assert!(attack.reidentification_rate < 0.01, "{attack:?}");
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.name == "frequency_attack")
+        .unwrap();
+    assert_eq!(check.status, zicht_audit::Status::Ok, "{:?}", report.checks);
+
+    let unhardened = &shipped[..shipped.find("[hardening]").unwrap()];
+    let (report, _) = run(&registry, unhardened, &secret()).unwrap();
+    let attack = &report.plaintext.as_ref().unwrap().attack;
+    assert!(
+        attack.qgram_recovery_rate > 0.1 || attack.reidentification_rate > 0.01,
+        "{attack:?}"
+    );
+}
