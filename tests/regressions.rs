@@ -83,6 +83,22 @@ fn capture_table_regressions() {
     assert!(run_all("capture_table") > 0);
 }
 
+/// The fuzz crate's SHA-256 (used to re-seal mutated encoded files) agrees
+/// with the checksum the format writes, and with a published test vector.
+#[test]
+fn fuzz_sha256_matches_the_format() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let golden = std::fs::read(root.join("crates/format/tests/golden/v1.zbf")).unwrap();
+    let end = golden.len() - 32;
+    assert_eq!(targets::sha256::sha256(&golden[..end])[..], golden[end..]);
+    let abc = targets::sha256::sha256(b"abc");
+    assert_eq!(
+        abc[..4],
+        [0xba, 0x78, 0x16, 0xbf],
+        "SHA-256(\"abc\") starts ba7816bf"
+    );
+}
+
 /// The targets accept the project's own valid inputs and get past parsing:
 /// a check that the harness itself is wired to the right readers.
 #[test]

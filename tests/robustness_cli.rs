@@ -596,7 +596,8 @@ fn send_signal(child: &Child, signal: &str) {
 
 /// `zicht encode` killed midway (SIGKILL, then SIGTERM) while writing: the
 /// output file never appears. The temporary file (`.name.*.tmp`) stays after
-/// SIGKILL (nothing can run then); see docs/reliability.md for SIGTERM.
+/// SIGKILL (nothing can run then); after SIGTERM or SIGINT it is removed and
+/// the exit code is 130.
 #[test]
 fn an_interrupted_encode_leaves_no_output() {
     let setup = Setup::new();
@@ -628,8 +629,14 @@ fn an_interrupted_encode_leaves_no_output() {
                 .all(|name| name.starts_with(".big.zbf.") && name.ends_with(".tmp")),
             "{signal}: unexpected files {left:?}"
         );
-        if !left.is_empty() {
-            eprintln!("note: after {signal} the temporary file remains: {left:?}");
+        if signal == "-KILL" {
+            if !left.is_empty() {
+                eprintln!("note: after SIGKILL the temporary file remains: {left:?}");
+            }
+        } else {
+            // SIGINT and SIGTERM: the handler removes the temporary file.
+            assert_eq!(status.code(), Some(130), "{signal}");
+            assert_eq!(left, Vec::<String>::new(), "{signal}: temporary file left");
         }
     }
 }
@@ -663,14 +670,14 @@ fn random_zbf(path: &Path, label: &str, n: usize, bits: u32, seed: u64) {
 
 /// `zicht link` killed midway (during the comparison, then while writing):
 /// every output file present is complete, and no temporary file is left but
-/// the ones SIGKILL could not clean up.
+/// the ones SIGKILL gives no chance to clean up.
 #[test]
 fn an_interrupted_link_leaves_no_partial_output() {
     let setup = Setup::new();
     let a = setup.path("a.zbf");
     let b = setup.path("b.zbf");
-    random_zbf(&a, "a", 6000, 512, 5);
-    random_zbf(&b, "b", 6000, 512, 6);
+    random_zbf(&a, "a", 2000, 512, 5);
+    random_zbf(&b, "b", 2000, 512, 6);
     let link_args = |out_dir: &Path| -> Vec<String> {
         [
             "link",
@@ -709,6 +716,10 @@ fn an_interrupted_link_leaves_no_partial_output() {
         for name in entries(&out_dir) {
             if name.starts_with('.') {
                 assert!(name.ends_with(".tmp"), "{signal}: unexpected {name}");
+                // After SIGTERM the handler removes the temporary files, but
+                // one created while it runs can survive (a known race, about
+                // 1 in 20 when the signal lands in the output burst; see
+                // docs/reliability.md), so it is reported, not failed.
                 eprintln!("note: after {signal} a temporary file remains: {name}");
                 continue;
             }

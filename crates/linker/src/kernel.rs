@@ -420,6 +420,7 @@ fn run_tile(
         let group = Group {
             rows: rows.map(|r| r.0),
             popcounts: rows.map(|r| r.1),
+            suffix: rows.map(|r| blocks::suffix_popcounts(r.0)),
             keep_min: &pairing.keep_min,
         };
         let blocks = lo as usize / LANES..(hi as usize).div_ceil(LANES);
