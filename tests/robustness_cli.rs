@@ -279,7 +279,7 @@ fn exit_codes_follow_the_convention() {
         &["link", "x.zbf", "--threshold", "0.8"][..],
         &["estimate", "--no-such-flag", "x.csv"][..],
     ] {
-        let out = zicht(&args);
+        let out = zicht(args);
         assert_eq!(code(&out), Some(2), "{args:?}: {}", stderr(&out));
     }
     // 2: bad input.
@@ -341,6 +341,7 @@ fn every_byte_change_and_truncation_is_detected() {
             }
         }
     };
+    eprintln!("the small file has {} bytes", good.len());
     for at in 0..good.len() {
         let mut changed = good.clone();
         changed[at] ^= 0x01 << (at % 8);
@@ -970,9 +971,67 @@ fn no_panic_from_hostile_inputs() {
                 .map(String::from)
                 .to_vec(),
         );
-        // TODO(audit, demo): not implemented yet; they take no arguments.
+        let audit = |file: &str, plaintext: &str, schema: &str, profile: &str, key: &str| {
+            [
+                "audit",
+                file,
+                "--plaintext",
+                plaintext,
+                "--schema",
+                schema,
+                "--profile",
+                profile,
+                "--secret-file",
+                key,
+                "--sample",
+                "200",
+                "--neighbour-probes",
+                "50",
+            ]
+            .map(String::from)
+            .to_vec()
+        };
+        let valid = s(&valid_zbf);
         runs.push(["audit", &file].map(String::from).to_vec());
-        runs.push(["demo", &file].map(String::from).to_vec());
+        runs.push(audit(&file, registry, schema, profile, &key));
+        runs.push(audit(valid, &file, schema, profile, &key));
+        runs.push(audit(valid, registry, &file, profile, &key));
+        runs.push(audit(valid, registry, schema, &file, &key));
+        runs.push(audit(valid, registry, schema, profile, &file));
+        runs.push(
+            ["demo", "--population", "300", "--keep", &file]
+                .map(String::from)
+                .to_vec(),
+        );
+    }
+    for extra in [
+        &["--sample", "0"][..],
+        &["--sample", "1"][..],
+        &["--neighbour-probes", "0"][..],
+        &["--attack-tokens", "0"][..],
+        &["--max-qgram-recovery", "NaN"][..],
+        &["--max-reidentification", "-1"][..],
+        &["--threads", "0"][..],
+        &["--strict", "--json"][..],
+    ] {
+        let mut args: Vec<String> = ["audit", s(&valid_zbf)].map(String::from).to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        runs.push(args);
+    }
+    for extra in [
+        &["--population", "0"][..],
+        &["--population", "1"][..],
+        &["--registries", "0"][..],
+        &["--registries", "1"][..],
+        &["--registries", "9"][..],
+        &["--threshold", "0"][..],
+        &["--threshold", "1"][..],
+        &["--threads", "0"][..],
+        &["--keep", "/dev/null/x"][..],
+    ] {
+        let mut args: Vec<String> = ["demo", "--population", "200"].map(String::from).to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        runs.push(args);
     }
     // Hostile arguments with otherwise valid inputs.
     let (valid, other, capture_s) = (s(&valid_zbf), s(&other_zbf), s(&capture));
@@ -1121,6 +1180,7 @@ fn no_panic_from_hostile_inputs() {
         }));
         runs.push(args);
     }
+    eprintln!("{} hostile files, {} runs", hostile.len(), runs.len());
     let mut failures = Vec::new();
     for args in &runs {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();

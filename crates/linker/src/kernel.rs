@@ -549,12 +549,17 @@ pub fn find_pairs(
     let mut items_by_target: Vec<Vec<(usize, Range<usize>)>> = Vec::new();
     for target in 0..sorted.len() {
         let mut items = Vec::new();
-        let last = if within_search.is_some() { target + 1 } else { target };
+        let last = if within_search.is_some() {
+            target + 1
+        } else {
+            target
+        };
         for (query, source) in sorted.iter().enumerate().take(last) {
             let n = source.len();
-            items.extend((0..n.div_ceil(query_tile)).map(|tile| {
-                (query, tile * query_tile..((tile + 1) * query_tile).min(n))
-            }));
+            items.extend(
+                (0..n.div_ceil(query_tile))
+                    .map(|tile| (query, tile * query_tile..((tile + 1) * query_tile).min(n))),
+            );
         }
         items_by_target.push(items);
     }
