@@ -1217,9 +1217,9 @@ fn link_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The same inputs give byte-identical outputs with 1, 2 and 8 threads, and
-/// across runs: `encode`, `link` (all but the timings in summary.json) and
-/// `estimate` with a bootstrap, on realistic registries of 3,000 and 2,500
-/// records that overlap with typos.
+/// across runs: `encode`, `link` (all but the timings in summary.json),
+/// `audit` (with the frequency attack) and `estimate` with a bootstrap, on
+/// realistic registries of 3,000 and 2,500 records that overlap with typos.
 #[test]
 fn outputs_do_not_depend_on_the_thread_count() {
     let setup = Setup::new();
@@ -1276,6 +1276,38 @@ fn outputs_do_not_depend_on_the_thread_count() {
         match &reference {
             None => reference = Some(outputs),
             Some(expected) => assert!(*expected == outputs, "link: {threads} threads differ"),
+        }
+    }
+    let mut reference: Option<Vec<u8>> = None;
+    for threads in ["1", "2", "8", "2"] {
+        let output = zicht(&[
+            "audit",
+            s(&encoded[0]),
+            "--plaintext",
+            s(&first),
+            "--schema",
+            s(&examples().join("schema.toml")),
+            "--profile",
+            s(&examples().join("profile.toml")),
+            "--secret-file",
+            s(&setup.key),
+            "--json",
+            "--sample",
+            "1000",
+            "--neighbour-probes",
+            "200",
+            "--threads",
+            threads,
+        ]);
+        ok(&output);
+        match &reference {
+            None => reference = Some(output.stdout),
+            Some(expected) => {
+                assert!(
+                    *expected == output.stdout,
+                    "audit: {threads} threads differ"
+                )
+            }
         }
     }
     let capture = setup.path("linked-0").join("capture.csv");

@@ -1,9 +1,10 @@
 //! Property tests of `Encoder::encode_csv`: a record's filter and strata do
 //! not depend on the order of the rows, on the chunk size or on the number
-//! of threads, and the same input always gives the same bytes.
+//! of threads, and the same input always gives the same bytes; a record
+//! over the length limit is refused, naming its row and line.
 
 use proptest::prelude::*;
-use zicht_encoder::{EncodeOptions, Encoder, OnError, Profile, Schema, Secret};
+use zicht_encoder::{EncodeError, EncodeOptions, Encoder, OnError, Profile, Schema, Secret};
 use zicht_format::EncodedFile;
 
 const SCHEMA: &str = include_str!("../../../docs/examples/schema.toml");
@@ -113,5 +114,44 @@ proptest! {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let bytes = pool.install(|| encode(&encoder, &rows, chunk_rows));
         prop_assert!(bytes == reference);
+    }
+
+    /// A record longer than `max_record_bytes` stops the run with an error
+    /// naming its row and line (and not its content), whatever the limit
+    /// and the bad-row policy; the same record passes a limit of exactly
+    /// its length.
+    #[test]
+    fn records_over_the_limit_are_refused(
+        limit in 64usize..512,
+        excess in 1usize..64,
+        skip in any::<bool>(),
+    ) {
+        let encoder = encoder();
+        // The record's bytes are its fields' bytes: 32 besides the name.
+        let name: String = "Zq".chars().cycle().take(limit + excess - 32).collect();
+        let rows = vec![
+            "\"Berg, Anna\";12-03-1990;V;Rotterdam;arbeid".to_string(),
+            format!("\"Berg, {name}\";12-03-1990;V;Rotterdam;arbeid"),
+        ];
+        let text = csv(&rows);
+        let options = EncodeOptions {
+            max_record_bytes: limit,
+            on_error: if skip { OnError::Skip } else { OnError::Stop },
+            ..EncodeOptions::default()
+        };
+        let error = encoder
+            .encode_csv(text.as_bytes(), Vec::new(), &options, &|_| {})
+            .unwrap_err();
+        let message = error.to_string();
+        match error {
+            EncodeError::Row { row, line, field, .. } => {
+                prop_assert_eq!((row, line, field.as_str()), (1, 3, "(record)"));
+            }
+            other => prop_assert!(false, "unexpected error {}", other),
+        }
+        prop_assert!(!message.contains("ZqZq"), "{}", message);
+        let roomy = EncodeOptions { max_record_bytes: limit + excess, ..options };
+        let fits = encoder.encode_csv(text.as_bytes(), Vec::new(), &roomy, &|_| {});
+        prop_assert!(fits.is_ok());
     }
 }
