@@ -48,9 +48,8 @@ fn main() -> ExitCode {
     // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) removes the temporary
     // files it was writing, so it leaves no partial output behind.
     let _ = ctrlc::set_handler(|| {
-        zicht_format::atomic::remove_pending();
         eprintln!("zicht: interrupted; no output was written");
-        std::process::exit(130);
+        zicht_format::atomic::remove_pending_and_exit(130);
     });
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

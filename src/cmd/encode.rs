@@ -70,6 +70,9 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Longest accepted record in bytes; longer ones are refused (row error).
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(64..))]
+    pub max_record_bytes: u64,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -239,6 +242,7 @@ fn encode_native(
             OnErrorArg::Skip => OnError::Skip,
         },
         created_unix,
+        max_record_bytes: usize::try_from(args.max_record_bytes).unwrap_or(usize::MAX),
         ..EncodeOptions::default()
     };
     let input =

@@ -456,6 +456,26 @@ impl Encoder {
         })
     }
 
+    /// A CSV reader over `input` with the profile's delimiter, whose memory
+    /// per record is bounded by about `max_record_bytes`.
+    fn csv_reader<R: Read>(
+        &self,
+        input: R,
+        max_record_bytes: usize,
+    ) -> Result<csv::Reader<BoundedReader<R>>, EncodeError> {
+        Ok(csv::ReaderBuilder::new()
+            .delimiter(self.profile.delimiter_byte()?)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(BoundedReader {
+                inner: input,
+                since_record: 0,
+                // The CSV reader reads ahead by its buffer (8 KiB), so allow
+                // a margin beyond the limit before refusing.
+                limit: max_record_bytes as u64 + (64 << 10),
+            }))
+    }
+
     /// Stream a CSV into an encoded file.
     ///
     /// `progress` is called with the number of rows read after each chunk.
@@ -469,11 +489,7 @@ impl Encoder {
         options: &EncodeOptions,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(W, EncodeSummary), EncodeError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.profile.delimiter_byte()?)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
+        let mut reader = self.csv_reader(input, options.max_record_bytes)?;
         let mut first = csv::ByteRecord::new();
         let got_first = read_record(&mut reader, &mut first, 0, options)?;
         if !got_first {
@@ -641,11 +657,7 @@ impl Encoder {
         keep: &(dyn Fn(u64) -> bool + Sync),
     ) -> Result<Vec<RecordTokens>, EncodeError> {
         let options = EncodeOptions::default();
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.profile.delimiter_byte()?)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
+        let mut reader = self.csv_reader(input, options.max_record_bytes)?;
         let mut first = csv::ByteRecord::new();
         if !read_record(&mut reader, &mut first, 0, &options)? {
             return Err(EncodeError::Input("the file is empty".into()));
@@ -745,13 +757,47 @@ fn code_of(value: Option<&str>, dictionary: &mut Vec<String>) -> Result<u16, Enc
     Ok((dictionary.len() - 1) as u16)
 }
 
+/// A reader that refuses to deliver more than `limit` bytes between two
+/// records, so that one endless record cannot exhaust memory.
+struct BoundedReader<R> {
+    inner: R,
+    since_record: u64,
+    limit: u64,
+}
+
+/// The error a [`BoundedReader`] gives for an over-long record.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl<R: Read> Read for BoundedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_record >= self.limit {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RecordTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_record += n as u64;
+        Ok(n)
+    }
+}
+
 fn read_record<R: Read>(
-    reader: &mut csv::Reader<R>,
+    reader: &mut csv::Reader<BoundedReader<R>>,
     record: &mut csv::ByteRecord,
     row: u64,
     options: &EncodeOptions,
 ) -> Result<bool, EncodeError> {
-    match reader.read_byte_record(record) {
+    let line_before = reader.position().line();
+    let result = reader.read_byte_record(record);
+    reader.get_mut().since_record = 0;
+    match result {
         Ok(more) => {
             if more && record.as_slice().len() > options.max_record_bytes {
                 return Err(EncodeError::Row {
@@ -767,8 +813,21 @@ fn read_record<R: Read>(
             Ok(more)
         }
         Err(error) => {
-            let line = error.position().map_or(0, |p| p.line());
+            let line = error.position().map_or(line_before, |p| p.line());
             match error.into_kind() {
+                csv::ErrorKind::Io(source)
+                    if source.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) =>
+                {
+                    Err(EncodeError::Row {
+                        row,
+                        line,
+                        field: "(record)".into(),
+                        reason: format!(
+                            "is longer than the limit of {} bytes",
+                            options.max_record_bytes
+                        ),
+                    })
+                }
                 csv::ErrorKind::Io(source) => Err(EncodeError::Io {
                     context: format!("cannot read the input near line {line}"),
                     source,

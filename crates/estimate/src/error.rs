@@ -43,7 +43,7 @@ pub enum EstimateError {
         hint: String,
     },
     /// The count is negative, fractional or not a number.
-    #[error("line {line}: `count` must be a non-negative integer")]
+    #[error("line {line}: `count` must be a non-negative integer of at most 2^40")]
     BadCount {
         /// The line of the file (1-based).
         line: u64,

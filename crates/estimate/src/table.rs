@@ -225,7 +225,7 @@ impl CaptureTable {
 
     /// The number of distinct cases observed.
     pub fn observed(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().fold(0u64, |total, &count| total.saturating_add(count))
     }
 
     /// The strata columns (empty when the table is not stratified).
@@ -292,7 +292,15 @@ fn csv_error(error: &csv::Error) -> EstimateError {
 }
 
 /// A count: a non-negative integer, optionally written as `12.0`.
+/// Largest count accepted in one cell (2^40, far beyond any population):
+/// sums of counts then stay exact in `u64` and in `f64`.
+const MAX_COUNT: u64 = 1 << 40;
+
 fn parse_count(field: &str) -> Option<u64> {
+    parse_count_unbounded(field).filter(|&count| count <= MAX_COUNT)
+}
+
+fn parse_count_unbounded(field: &str) -> Option<u64> {
     if let Ok(value) = field.parse::<u64>() {
         return Some(value);
     }

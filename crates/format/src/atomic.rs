@@ -14,28 +14,22 @@ use crate::FormatError;
 /// before the process exits ([`remove_pending`]).
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-fn register(path: &Path) {
-    if let Ok(mut pending) = PENDING.lock() {
-        pending.push(path.to_path_buf());
-    }
-}
-
 fn unregister(path: &Path) {
-    if let Ok(mut pending) = PENDING.lock() {
-        pending.retain(|p| p != path);
-    }
+    let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+    pending.retain(|p| p != path);
 }
 
-/// Remove every temporary file still being written. Call it from a
-/// SIGINT/SIGTERM handler just before exiting: an interrupted run then
+/// Remove every temporary file still being written, then exit with `code`,
+/// holding the registry's lock so that no new temporary file can appear in
+/// between. Call it from a SIGINT/SIGTERM handler: an interrupted run then
 /// leaves nothing behind. (SIGKILL cannot be caught; a hidden
 /// `.NAME.*.tmp` file may then remain, never a file under the target name.)
-pub fn remove_pending() {
-    if let Ok(pending) = PENDING.lock() {
-        for path in pending.iter() {
-            let _ = std::fs::remove_file(path);
-        }
+pub fn remove_pending_and_exit(code: i32) -> ! {
+    let pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+    for path in pending.iter() {
+        let _ = std::fs::remove_file(path);
     }
+    std::process::exit(code)
 }
 
 /// A file being written that appears under its name only on [`commit`].
@@ -62,6 +56,9 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // Create and register under the lock, so that a signal handler in
+        // `remove_pending_and_exit` sees every temporary file that exists.
+        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
@@ -70,9 +67,11 @@ impl AtomicFile {
                 "cannot create a temporary file in {}",
                 dir.display()
             )))?;
+        pending.push(temp.path().to_path_buf());
+        drop(pending);
         Ok(AtomicFile {
             target: target.to_path_buf(),
-            _registration: Registration::new(temp.path()),
+            _registration: Registration(temp.path().to_path_buf()),
             temp,
         })
     }
@@ -115,13 +114,6 @@ impl AtomicFile {
 /// Keeps a temporary file in [`PENDING`] while it lives.
 #[derive(Debug)]
 struct Registration(PathBuf);
-
-impl Registration {
-    fn new(path: &Path) -> Registration {
-        register(path);
-        Registration(path.to_path_buf())
-    }
-}
 
 impl Drop for Registration {
     fn drop(&mut self) {

@@ -28,7 +28,7 @@ impl FilterLength {
     /// [`FormatError::FilterLength`] unless `bits` is a multiple of 64 in
     /// 64..=8192.
     pub fn new(bits: u32) -> Result<FilterLength, FormatError> {
-        if !(MIN_FILTER_BITS..=MAX_FILTER_BITS).contains(&bits) || bits % 64 != 0 {
+        if !(MIN_FILTER_BITS..=MAX_FILTER_BITS).contains(&bits) || !bits.is_multiple_of(64) {
             return Err(FormatError::FilterLength { bits });
         }
         Ok(FilterLength(bits))

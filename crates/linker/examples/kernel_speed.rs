@@ -67,7 +67,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
+    // ZICHT_BACKEND=avx512 (etc.) times one backend only.
+    let only: Option<String> = std::env::var("ZICHT_BACKEND").ok();
     for backend in Backend::ALL.into_iter().filter(|b| b.is_available()) {
+        if only.as_deref().is_some_and(|name| name != backend.name()) {
+            continue;
+        }
         let options = KernelOptions {
             backend,
             target_tile_bytes: tile_kib << 10,

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Side by side on one machine: zicht against clkhash (encoding) and anonlink
+# (linking), on the same data, in one run.
+#
+#   benches/compare/run.sh            # full sizes (about 10 minutes on 2 cores)
+#   benches/compare/run.sh --quick    # small sizes (about a minute)
+#
+# Creates benches/compare/.venv, installs anonlink and clkhash from PyPI,
+# builds zicht in release mode (no -C target-cpu=native), then:
+#   1. encoding: clkhash vs `zicht encode` on one ten-field CSV
+#      (zicht's clkhash-compatible mode, whose output is checked to be
+#      identical to clkhash's, and zicht's native encoding);
+#   2. linking: anonlink find_candidate_pairs + greedy_solve vs `zicht link
+#      --no-dedup` on the same CLK JSON files (noisy ten-field records);
+#   3. the kernel: the same on random 1024-bit filters, as comparisons/s.
+# Each line prints both times and their ratio. Work files go to
+# $ZICHT_COMPARE_DIR (default: a new temporary directory).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HERE="$PWD/benches/compare"
+VENV=$HERE/.venv
+WORK=${ZICHT_COMPARE_DIR:-$(mktemp -d)}
+mkdir -p "$WORK"
+if [ "${1:-}" = "--quick" ]; then
+    ENCODE_SIZES="2000 4000 8000"
+    LINK_SIZES="2000 4000 8000"
+    RANDOM_N=4000
+else
+    ENCODE_SIZES="10000 20000 40000"
+    LINK_SIZES="10000 20000 40000"
+    RANDOM_N=20000
+fi
+CORES=$(nproc)
+
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check anonlink==0.15.3 clkhash==0.18.3
+PY="$VENV/bin/python"
+cargo build --release --locked --quiet --bin zicht
+Z="$PWD/target/release/zicht"
+
+seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
+per_second() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+summary() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['timings_ms']['compare'], d['comparisons'], d['pairs_above_threshold']['across'], d['links'])" "$1"; }
+# Run a zicht command, print its wall seconds.
+timed() { local start=$EPOCHREALTIME; "$@" >/dev/null 2>&1; seconds_since "$start"; }
+
+echo "# zicht side by side with clkhash 0.18.3 and anonlink 0.15.3"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $CORES cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "work directory: $WORK"
+cd "$WORK"
+"$PY" "$HERE/tenfields.py" schemas .
+printf 'correct horse battery staple' > secret.txt
+rm -f native.secret
+"$Z" keygen --out native.secret >/dev/null 2>&1
+
+echo
+echo "## 1. Encoding: ten fields, records per second (clkhash timed inside Python, zicht as a whole process)"
+echo "| records | clkhash 1 core | zicht clkhash-mode 1 thread | ratio | clkhash $CORES cores | zicht clkhash-mode $CORES threads | ratio | zicht native 1 thread | zicht native $CORES threads | native ratio ($CORES vs $CORES) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for n in $ENCODE_SIZES; do
+    "$PY" "$HERE/tenfields.py" csv "data$n.csv" "$n" 1
+    read -r clk1 _ < <("$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" 1)
+    read -r clkn _ < <("$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" "$CORES")
+    z1=$(timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads 1 "data$n.csv")
+    zn=$(timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads "$CORES" "data$n.csv")
+    if ! "$PY" -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['clks'] != json.load(open(sys.argv[2]))['clks'])" "clkhash$n.json" "zicht$n.json"; then
+        echo "zicht's clkhash-mode output differs from clkhash's at $n records" >&2
+        exit 1
+    fi
+    native1=$(timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads 1 "data$n.csv")
+    nativen=$(timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads "$CORES" "data$n.csv")
+    echo "| $n | $(per_second "$n" "$clk1")/s | $(per_second "$n" "$z1")/s | $(ratio "$clk1" "$z1") | $(per_second "$n" "$clkn")/s | $(per_second "$n" "$zn")/s | $(ratio "$clkn" "$zn") | $(per_second "$n" "$native1")/s | $(per_second "$n" "$nativen")/s | $(ratio "$clkn" "$nativen") |"
+done
+
+echo
+echo "## 2. Linking two sources at Dice 0.8: anonlink find_candidate_pairs + greedy_solve vs zicht link --no-dedup (whole process: read, compare, solve, write)"
+echo "| records per source | anonlink load | anonlink candidates + solve | zicht 1 thread | ratio (compute) | ratio (with load) | zicht $CORES threads | candidate pairs (anonlink / zicht) | matched (anonlink / zicht) |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for n in $LINK_SIZES; do
+    "$PY" "$HERE/tenfields.py" pair "a$n.csv" "b$n.csv" "$n" 7
+    for s in a b; do
+        "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "$s$n.json" --force "$s$n.csv" >/dev/null 2>&1
+    done
+    read -r load cand solve _ acand amatched < <("$PY" "$HERE/anonlink_link.py" "a$n.json" "b$n.json" 0.8)
+    z1=$(timed "$Z" link "a$n.json" "b$n.json" --threshold 0.8 --no-dedup --threads 1 --out-dir "link$n" --force)
+    read -r _ _ zpairs zlinks < <(summary "link$n/summary.json")
+    zn=$(timed "$Z" link "a$n.json" "b$n.json" --threshold 0.8 --no-dedup --threads "$CORES" --out-dir "link$n" --force)
+    compute=$(awk -v a="$cand" -v b="$solve" 'BEGIN { printf "%.3f", a + b }')
+    total=$(awk -v a="$load" -v b="$compute" 'BEGIN { printf "%.3f", a + b }')
+    echo "| $n | ${load} s | ${compute} s | ${z1} s | $(ratio "$compute" "$z1") | $(ratio "$total" "$z1") | ${zn} s | $acand / $zpairs | $amatched / $zlinks |"
+done
+
+echo
+echo "## 3. The kernel on random 1024-bit filters, $RANDOM_N x $RANDOM_N pairs, one core (zicht: the compare phase of zicht link --threads 1)"
+echo "| threshold | anonlink comparisons/s | zicht comparisons/s | ratio | pairs (anonlink / zicht) |"
+echo "|---|---|---|---|---|"
+"$PY" "$HERE/random_clks.py" r1.json "$RANDOM_N" 11
+"$PY" "$HERE/random_clks.py" r2.json "$RANDOM_N" 12
+for t in 0.7 0.95; do
+    read -r _ cand _ comparisons acand _ < <("$PY" "$HERE/anonlink_link.py" r1.json r2.json "$t")
+    "$Z" link r1.json r2.json --threshold "$t" --no-dedup --threads 1 --out-dir "random$t" --force >/dev/null 2>&1
+    read -r compare_ms _ zpairs _ < <(summary "random$t/summary.json")
+    arate=$(per_second "$comparisons" "$cand")
+    # Both rates over all n x n pairs (zicht skips some by popcount).
+    zrate=$(awk -v n="$comparisons" -v ms="$compare_ms" 'BEGIN { if (ms > 0) printf "%.0f", n / (ms / 1000); else print "-" }')
+    echo "| $t | $arate | $zrate | $(ratio "$zrate" "$arate") | $acand / $zpairs |"
+done
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
