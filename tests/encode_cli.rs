@@ -396,21 +396,38 @@ fn realistic_registries_leak_no_name() {
             "--out",
             setup.path(&out_name).to_str().unwrap(),
         ]);
-        assert!(out.status.success(), "{label}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let bytes = std::fs::read(setup.path(&out_name)).unwrap();
         let file = zicht_format::EncodedFile::from_bytes(&bytes).unwrap();
-        assert_eq!(file.len(), registry.records().len(), "{label}: every row is encoded");
+        assert_eq!(
+            file.len(),
+            registry.records().len(),
+            "{label}: every row is encoded"
+        );
         let mut names: Vec<String> = Vec::new();
         for record in registry.records() {
-            for name in [&record.given_name, &record.family_name].into_iter().flatten() {
-                names.extend(name.split([' ', ',', '-']).filter(|w| w.chars().count() >= 5).map(str::to_string));
+            for name in [&record.given_name, &record.family_name]
+                .into_iter()
+                .flatten()
+            {
+                names.extend(
+                    name.split([' ', ',', '-'])
+                        .filter(|w| w.chars().count() >= 5)
+                        .map(str::to_string),
+                );
             }
         }
         assert!(names.len() > 100, "{label}: too few names to test");
         for name in &names {
             for variant in [name.clone(), name.to_lowercase(), name.to_uppercase()] {
                 assert!(
-                    !bytes.windows(variant.len()).any(|w| w == variant.as_bytes()),
+                    !bytes
+                        .windows(variant.len())
+                        .any(|w| w == variant.as_bytes()),
                     "{label}: a name appears in the encoded file"
                 );
             }

@@ -133,7 +133,11 @@ fn clkhash_json_links_against_a_zicht_encoding_of_the_same_schema() {
         "--out",
         zbf.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let theirs = dir.path().join("clkhash.json");
     std::fs::copy(fixtures().join("clks_blake.json"), &theirs).unwrap();
     let linked = dir.path().join("linked");
@@ -150,16 +154,25 @@ fn clkhash_json_links_against_a_zicht_encoding_of_the_same_schema() {
         "--groups",
         groups.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let links = std::fs::read_to_string(linked.join("links.csv")).unwrap();
     let n_rows = clks(&fixtures().join("clks_blake.json")).len();
     let lines: Vec<&str> = links.lines().skip(1).collect();
     assert_eq!(lines.len(), n_rows, "{links}");
     for line in lines {
         let fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields[1], fields[3], "row {} linked to row {}", fields[1], fields[3]);
+        assert_eq!(
+            fields[1], fields[3],
+            "row {} linked to row {}",
+            fields[1], fields[3]
+        );
         assert_eq!(fields[4], "1.000000");
     }
-    let groups: serde_json::Value = serde_json::from_slice(&std::fs::read(&groups).unwrap()).unwrap();
+    let groups: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&groups).unwrap()).unwrap();
     assert_eq!(groups["groups"].as_array().unwrap().len(), n_rows);
 }

@@ -365,11 +365,7 @@ impl Encoder {
 
     /// Call `visit(field index, token, positions)` for every token of every
     /// encoded field of a record, with the token's positions before hardening.
-    fn for_each_token(
-        &self,
-        values: &[Option<Value>],
-        visit: &mut dyn FnMut(usize, &str, &[u32]),
-    ) {
+    fn for_each_token(&self, values: &[Option<Value>], visit: &mut dyn FnMut(usize, &str, &[u32])) {
         let fields = &self.schema.fields;
         let bits = self.schema.filter_length.bits();
         let salt = if self.schema.hardening.salt_fields.is_empty() {
@@ -780,7 +776,10 @@ impl std::error::Error for RecordTooLong {}
 impl<R: Read> Read for BoundedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.since_record >= self.limit {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RecordTooLong));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                RecordTooLong,
+            ));
         }
         let n = self.inner.read(buf)?;
         self.since_record += n as u64;
@@ -983,7 +982,7 @@ const CACHE_SHARDS: usize = 16;
 /// One shard: key bytes to positions.
 type Shard = HashMap<Vec<u8>, Arc<[u32]>>;
 /// Entries per shard before the shard is emptied (bounds memory).
-const CACHE_SHARD_CAPACITY: usize = 1 << 16;
+const CACHE_SHARD_CAPACITY: usize = 1 << 13;
 
 impl PositionCache {
     /// The positions for `key` (a 3-byte field and k prefix, then the
@@ -1031,15 +1030,23 @@ kind = "date_of_birth"
     fn encoder(secret_byte: u8) -> Encoder {
         let mut profile = Profile::default();
         for field in ["given_name", "family_name", "date_of_birth"] {
-            profile.columns.insert(field.into(), ColumnRef::Name(field.into()));
+            profile
+                .columns
+                .insert(field.into(), ColumnRef::Name(field.into()));
         }
         let secret = Secret::from_bytes(vec![secret_byte; 32]).unwrap();
         Encoder::new(Schema::from_toml(SCHEMA).unwrap(), profile, &secret).unwrap()
     }
 
     fn encode(encoder: &Encoder, csv: &str, threads: usize, chunk_rows: usize) -> Vec<u8> {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let options = EncodeOptions { chunk_rows, ..EncodeOptions::default() };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let options = EncodeOptions {
+            chunk_rows,
+            ..EncodeOptions::default()
+        };
         pool.install(|| encoder.encode_csv(csv.as_bytes(), Vec::new(), &options, &|_| {}))
             .unwrap()
             .0

@@ -323,7 +323,10 @@ impl Schema {
                 budget,
                 missing: f.missing.unwrap_or(Missing::Skip),
                 encode: f.encode.unwrap_or(true),
-                hash_group: f.hash_group.clone().unwrap_or_else(|| f.kind.default_hash_group(&f.name)),
+                hash_group: f
+                    .hash_group
+                    .clone()
+                    .unwrap_or_else(|| f.kind.default_hash_group(&f.name)),
                 other_names_weight,
             });
         }

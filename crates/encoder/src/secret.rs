@@ -130,7 +130,7 @@ impl Secret {
 pub const KEYGEN_PREFIX: &str = "zicht-secret-v1:";
 
 fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || text.is_empty() {
+    if !text.len().is_multiple_of(2) || text.is_empty() {
         return None;
     }
     let digit = |c: u8| -> Option<u8> {

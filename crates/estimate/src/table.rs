@@ -225,7 +225,9 @@ impl CaptureTable {
 
     /// The number of distinct cases observed.
     pub fn observed(&self) -> u64 {
-        self.counts.iter().fold(0u64, |total, &count| total.saturating_add(count))
+        self.counts
+            .iter()
+            .fold(0u64, |total, &count| total.saturating_add(count))
     }
 
     /// The strata columns (empty when the table is not stratified).

@@ -261,12 +261,12 @@ pub fn render_capture(table: &CaptureTable) -> String {
 fn decimal(numerator: u128, denominator: u128) -> String {
     let mut rest = denominator;
     let mut places = 0u32;
-    while rest % 10 == 0 {
+    while rest.is_multiple_of(10) {
         rest /= 10;
         places += 1;
     }
-    while rest % 2 == 0 || rest % 5 == 0 {
-        rest /= if rest % 2 == 0 { 2 } else { 5 };
+    while rest.is_multiple_of(2) || rest.is_multiple_of(5) {
+        rest /= if rest.is_multiple_of(2) { 2 } else { 5 };
         places += 1;
     }
     if rest != 1 || places > 12 {

@@ -190,11 +190,11 @@ impl fmt::Display for Threshold {
         let mut denominator = self.denominator;
         let mut twos = 0u32;
         let mut fives = 0u32;
-        while denominator % 2 == 0 {
+        while denominator.is_multiple_of(2) {
             denominator /= 2;
             twos += 1;
         }
-        while denominator % 5 == 0 {
+        while denominator.is_multiple_of(5) {
             denominator /= 5;
             fives += 1;
         }
