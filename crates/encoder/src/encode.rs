@@ -2,6 +2,9 @@
 //! into an encoded file in bounded memory with parallel chunks.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use rustc_hash::FxHasher;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 
@@ -379,6 +382,8 @@ impl Encoder {
                     .unwrap_or_default(),
             )
         };
+        // The cache key (hash group, k, salt, token), reused for every token.
+        let mut key: Vec<u8> = Vec::with_capacity(64);
         for (index, field) in fields.iter().enumerate() {
             if !field.encode {
                 continue;
@@ -391,24 +396,29 @@ impl Encoder {
             let k = field.budget.per_token(tokens.len());
             // Given names after the first weigh less: "Anna Maria" and
             // "Anna" are often the same person.
+            // `qgrams` emits the first word's tokens first (duplicates keep
+            // their first place), so they are a prefix of `tokens`.
             let first_word_tokens = match (&values[index], field.kind, field.tokens) {
-                (Some(Value::Text(text)), FieldKind::GivenName, TokenKind::Qgram) => {
+                (Some(Value::Text(text)), FieldKind::GivenName, TokenKind::Qgram)
+                    if text.contains(' ') =>
+                {
                     let first = text.split(' ').next().unwrap_or_default();
-                    Some(qgrams(first, field.q, field.padding))
+                    qgrams(first, field.q, field.padding).len()
                 }
-                _ => None,
+                _ => tokens.len(),
             };
             let k_other = ((f64::from(k) * field.other_names_weight).round() as u32).max(1);
             let salted = salt
                 .as_ref()
                 .filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
             let hasher = &self.hashers[index];
-            for token in &tokens {
-                let k = match &first_word_tokens {
-                    Some(first) if !first.contains(token) => k_other,
-                    _ => k,
+            for (position, token) in tokens.iter().enumerate() {
+                let k = if position < first_word_tokens {
+                    k
+                } else {
+                    k_other
                 };
-                let mut key = Vec::with_capacity(token.len() + 24);
+                key.clear();
                 key.extend_from_slice(&(self.hash_groups[index] as u16).to_le_bytes());
                 key.push(k as u8);
                 if let Some(salt) = salted {
@@ -416,7 +426,7 @@ impl Encoder {
                     key.push(0x1f);
                 }
                 key.extend_from_slice(token.as_bytes());
-                let positions = self.cache.positions(key, |token_bytes, out| {
+                let positions = self.cache.positions(&key, |token_bytes, out| {
                     hasher.positions(token_bytes, k, bits, out)
                 });
                 visit(index, token, &positions);
@@ -980,19 +990,18 @@ impl std::fmt::Debug for PositionCache {
 const CACHE_SHARDS: usize = 16;
 
 /// One shard: key bytes to positions.
-type Shard = HashMap<Vec<u8>, Arc<[u32]>>;
+type Shard = HashMap<Vec<u8>, Arc<[u32]>, BuildHasherDefault<FxHasher>>;
 /// Entries per shard before the shard is emptied (bounds memory).
 const CACHE_SHARD_CAPACITY: usize = 1 << 13;
 
 impl PositionCache {
     /// The positions for `key` (a 3-byte field and k prefix, then the
     /// token), computed by `compute(token_bytes, out)` on a miss.
-    fn positions(&self, key: Vec<u8>, compute: impl FnOnce(&[u8], &mut Vec<u32>)) -> Arc<[u32]> {
-        let spread = key.iter().fold(0usize, |acc, &b| {
-            acc.wrapping_mul(31).wrapping_add(usize::from(b))
-        });
-        let shard = &self.shards[spread % CACHE_SHARDS];
-        if let Some(found) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    fn positions(&self, key: &[u8], compute: impl FnOnce(&[u8], &mut Vec<u32>)) -> Arc<[u32]> {
+        let mut hasher = FxHasher::default();
+        key.hash(&mut hasher);
+        let shard = &self.shards[(hasher.finish() >> 32) as usize % CACHE_SHARDS];
+        if let Some(found) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
             return Arc::clone(found);
         }
         let mut out = Vec::with_capacity(32);
@@ -1002,7 +1011,7 @@ impl PositionCache {
         if guard.len() >= CACHE_SHARD_CAPACITY {
             guard.clear();
         }
-        guard.insert(key, Arc::clone(&positions));
+        guard.insert(key.to_vec(), Arc::clone(&positions));
         positions
     }
 }

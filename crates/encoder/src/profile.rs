@@ -194,10 +194,7 @@ impl Profile {
         let key = raw.trim();
         self.sex_codes
             .iter()
-            .find(|(code, _)| {
-                code.trim().eq_ignore_ascii_case(key)
-                    || code.trim().to_lowercase() == key.to_lowercase()
-            })
+            .find(|(code, _)| same_ignoring_case(code.trim(), key))
             .and_then(|(_, value)| Sex::from_code(value))
             .or_else(|| crate::normalize::builtin_sex(raw))
     }
@@ -206,10 +203,19 @@ impl Profile {
     pub fn is_missing(&self, raw: &str) -> bool {
         let cell = raw.trim();
         cell.is_empty()
-            || self.missing.iter().any(|m| {
-                m.trim().eq_ignore_ascii_case(cell)
-                    || m.trim().to_lowercase() == cell.to_lowercase()
-            })
+            || self
+                .missing
+                .iter()
+                .any(|m| same_ignoring_case(m.trim(), cell))
+    }
+}
+
+/// Case-insensitive equality, without allocating for ASCII text.
+fn same_ignoring_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
     }
 }
 
