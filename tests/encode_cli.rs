@@ -434,3 +434,50 @@ fn realistic_registries_leak_no_name() {
         }
     }
 }
+
+#[test]
+fn id_map_is_local_and_checked_before_encoding() {
+    let setup = Setup::new();
+    let csv = setup.write(
+        "ids.csv",
+        "nummer;naam;geboortedatum;geslacht;geboorteplaats;uitbuiting\n\
+         P-1;\"A, B\";01-02-1980;M;X;arbeid\n\
+         P-7;\"C, D\";1981;V;Y;seksueel\n",
+    );
+    let map = setup.path("ids.map.csv");
+    let bad = setup.encode(
+        &csv,
+        "bad.zbf",
+        &["--id-map", map.to_str().unwrap(), "--id-column", "dossier"],
+    );
+    assert_bad_input(&bad, &["--id-column", "dossier"], None);
+    assert!(
+        !setup.path("bad.zbf").exists(),
+        "an encoded file was left behind"
+    );
+    let good = setup.encode(
+        &csv,
+        "good.zbf",
+        &["--id-map", map.to_str().unwrap(), "--id-column", "nummer"],
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&map).unwrap(),
+        "row,id\n0,P-1\n1,P-7\n"
+    );
+    let file = std::fs::read(setup.path("good.zbf")).unwrap();
+    assert!(
+        !file.windows(3).any(|w| w == b"P-1" || w == b"P-7"),
+        "an agency id is in the encoded file"
+    );
+    let again = setup.encode(
+        &csv,
+        "again.zbf",
+        &["--id-map", map.to_str().unwrap(), "--id-column", "nummer"],
+    );
+    assert_bad_input(&again, &["exists"], None);
+}

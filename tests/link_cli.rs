@@ -388,3 +388,47 @@ fn clk_json_files_link_by_file_stem() {
     let capture = std::fs::read_to_string(out.join("capture.csv")).unwrap();
     assert_eq!(capture, "north,south,count\n1,1,12\n");
 }
+
+/// `--min-cell` writes a suppressed table for publication beside the exact
+/// `capture.csv`; a later `--force` run without it removes the stale table.
+#[test]
+fn min_cell_writes_a_suppressed_table_and_keeps_the_exact_one() {
+    let setup = Setup::new();
+    let files = setup.three_registries();
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = setup.path("out");
+    ok(&link(
+        &inputs,
+        &out,
+        &["--threshold", "0.8", "--min-cell", "100"],
+    ));
+    let exact = std::fs::read_to_string(out.join("capture.csv")).unwrap();
+    let published = std::fs::read_to_string(out.join("capture_published.csv")).unwrap();
+    let mut lines = published.lines();
+    assert_eq!(lines.next(), Some("A,B,C,count"));
+    // Seven histories and three list totals; with K = 100 every cell of this
+    // small table that is not zero is suppressed, and no count leaks.
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 7 + 3, "{published}");
+    assert!(
+        rows[..7]
+            .iter()
+            .all(|r| r.ends_with(",suppressed") || r.ends_with(",0")),
+        "{published}"
+    );
+    assert!(pooled(&exact, 3).values().sum::<u64>() > 0);
+
+    ok(&link(&inputs, &out, &["--threshold", "0.8", "--force"]));
+    assert!(!out.join("capture_published.csv").exists());
+
+    let one = setup.path("one");
+    refused(
+        &link(
+            &inputs[..1],
+            &one,
+            &["--threshold", "0.8", "--min-cell", "5"],
+        ),
+        "--min-cell",
+    );
+    assert!(!one.exists());
+}

@@ -115,6 +115,17 @@ pub fn run(args: Args) -> CmdResult {
             args.out.display()
         )));
     }
+    if let (Some(map), Some(column)) = (&args.id_map, &args.id_column) {
+        // Check the id map before encoding, so that a bad id column leaves
+        // no encoded file behind.
+        if map.exists() && !args.force {
+            return Err(Failure::input_msg(format!(
+                "{} exists; use --force to overwrite it",
+                map.display()
+            )));
+        }
+        id_map_reader(&args, column)?;
+    }
     let schema_text = std::fs::read_to_string(&args.schema)
         .bad_input(format!("cannot read the schema {}", args.schema.display()))?;
     let created_unix = created_unix();
@@ -355,7 +366,11 @@ fn write_clk_json(path: &Path, filters: &FilterMatrix) -> Result<(), Failure> {
     out.commit().work_failed("cannot write the output")
 }
 
-fn write_id_map(args: &Args, map: &Path, column: &str) -> Result<(), Failure> {
+/// A CSV reader over the input for the id map, and the id column's index.
+fn id_map_reader(
+    args: &Args,
+    column: &str,
+) -> Result<(csv::Reader<BufReader<File>>, usize), Failure> {
     let profile = load_profile(args)?;
     let delimiter = profile.delimiter_byte().bad_input("invalid delimiter")?;
     let input =
@@ -390,6 +405,11 @@ fn write_id_map(args: &Args, map: &Path, column: &str) -> Result<(), Failure> {
                 Failure::input_msg("--id-column must be a 1-based number when there is no header")
             })?
     };
+    Ok((reader, index))
+}
+
+fn write_id_map(args: &Args, map: &Path, column: &str) -> Result<(), Failure> {
+    let (mut reader, index) = id_map_reader(args, column)?;
     let mut out = AtomicFile::create(map).work_failed("cannot create the id map")?;
     {
         let mut writer = csv::Writer::from_writer(out.writer());

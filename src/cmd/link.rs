@@ -127,6 +127,11 @@ pub fn run(args: Args) -> CmdResult {
         )));
     }
     output::check_output_dir(&args.out_dir, args.force).map_err(classify)?;
+    if args.min_cell.is_some() && args.inputs.len() < 2 {
+        return Err(Failure::input_msg(
+            "--min-cell needs at least two sources (a capture table of one list has nothing to suppress)",
+        ));
+    }
     if let Some(groups) = &args.groups {
         if groups.exists() && !args.force {
             return Err(Failure::input_msg(format!(
@@ -175,8 +180,17 @@ pub fn run(args: Args) -> CmdResult {
     };
     output::write_outputs(&args.out_dir, &sources, &linkage, &config, &options)
         .map_err(classify)?;
-    if let Some(min_cell) = args.min_cell {
-        write_published(&args.out_dir, min_cell)?;
+    let published = args.out_dir.join("capture_published.csv");
+    match args.min_cell {
+        Some(min_cell) => {
+            let labels: Vec<String> = sources.iter().map(|s| s.label().to_string()).collect();
+            write_published(&args.out_dir, &labels, min_cell)?;
+        }
+        // With --force, a published table from an earlier run would no
+        // longer match capture.csv.
+        None if published.exists() => std::fs::remove_file(&published)
+            .work_failed("cannot remove the stale capture_published.csv")?,
+        None => {}
     }
     println!(
         "linked {} records of {} source(s): {} pairs above threshold, {} links, {} clusters; outputs in {}",
@@ -193,10 +207,26 @@ pub fn run(args: Args) -> CmdResult {
 /// Write `capture_published.csv`: the pooled capture table with every cell
 /// below `min_cell` (and the cells and totals that would reveal it)
 /// replaced by `suppressed`, then the list totals.
-fn write_published(dir: &std::path::Path, min_cell: u64) -> Result<(), Failure> {
+fn write_published(dir: &std::path::Path, labels: &[String], min_cell: u64) -> Result<(), Failure> {
     use zicht_estimate::{suppress_cells, CaptureTable, CsvOptions};
     let capture = std::fs::read(dir.join("capture.csv")).work_failed("cannot read capture.csv")?;
-    let table = CaptureTable::from_csv_reader(&capture[..], &CsvOptions::default())
+    // The columns are known: the source labels, then strata, then count.
+    let header: Vec<String> = csv::Reader::from_reader(&capture[..])
+        .headers()
+        .work_failed("cannot read back capture.csv")?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let strata: Vec<String> = header
+        .iter()
+        .filter(|c| !labels.contains(c) && c.as_str() != "count")
+        .cloned()
+        .collect();
+    let options = CsvOptions {
+        lists: Some(labels.to_vec()),
+        strata_columns: Some(strata),
+    };
+    let table = CaptureTable::from_csv_reader(&capture[..], &options)
         .work_failed("cannot read back capture.csv")?;
     let published = suppress_cells(&table, min_cell);
     let names = table.list_names();

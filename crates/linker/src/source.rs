@@ -352,9 +352,13 @@ pub fn check_compatible(sources: &[Source]) -> Result<(), LinkError> {
             });
         }
         let label = source.label();
-        if label.is_empty() || label.chars().any(char::is_control) {
+        if label.is_empty()
+            || label
+                .chars()
+                .any(|c| c.is_control() || c == ',' || c == '"')
+        {
             return Err(LinkError::Incompatible(format!(
-                "{}: the source label is empty or holds control characters",
+                "{}: the source label is empty or holds a comma, a quote or a control character (it becomes a column name of capture.csv)",
                 source.display_name()
             )));
         }

@@ -286,14 +286,10 @@ impl FeatureFormat {
                 } else {
                     let length = value.chars().count() as u64;
                     if let Some(min) = min_length.filter(|&min| length < min) {
-                        return Err(format!(
-                            "the value has {length} characters; minLength is {min}"
-                        ));
+                        return Err(format!("the value is shorter than minLength {min}"));
                     }
                     if let Some(max) = max_length.filter(|&max| length > max) {
-                        return Err(format!(
-                            "the value has {length} characters; maxLength is {max}"
-                        ));
+                        return Err(format!("the value is longer than maxLength {max}"));
                     }
                     match case {
                         Case::Upper if value.to_uppercase() != value => {
