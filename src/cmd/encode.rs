@@ -299,35 +299,53 @@ fn encode_clkhash(
     let schema = ClkhashSchema::from_json(schema_text).map_err(classify)?;
     let input =
         File::open(&args.input).bad_input(format!("cannot open {}", args.input.display()))?;
-    let filters = clkhash::encode_csv(
-        clkhash::PythonNewlines::new(BufReader::new(input)),
-        &schema,
-        secret,
-    )
-    .map_err(classify)?;
-    let n = filters.len() as u64;
-    let mut summary = EncodeSummary {
-        rows_read: n,
-        rows_encoded: n,
-        ..EncodeSummary::default()
-    };
-    let bits = f64::from(filters.length().bits());
-    summary.mean_fill = if n == 0 {
-        0.0
-    } else {
-        (0..filters.len())
-            .map(|i| f64::from(filters.popcount(i)) / bits)
-            .sum::<f64>()
-            / n as f64
-    };
-    match args.output_format {
-        OutputFormat::ClkhashJson => write_clk_json(&args.out, &filters)?,
+    let length = schema.filter_length();
+    let bits = f64::from(length.bits());
+    let mut fill_total = 0f64;
+    let mut out = AtomicFile::create(&args.out).work_failed("cannot create the output")?;
+    // Filters are written as they are made: memory stays bounded.
+    let n = match args.output_format {
+        OutputFormat::ClkhashJson => {
+            let mut writer = out.writer();
+            let io = |e: std::io::Error| EncodeError::Io {
+                context: format!("cannot write {}", args.out.display()),
+                source: e,
+            };
+            writer
+                .write_all(b"{\"clks\": [")
+                .map_err(io)
+                .map_err(classify)?;
+            let mut first = true;
+            let n = clkhash::encode_csv_into(BufReader::new(input), &schema, secret, |words| {
+                fill_total += f64::from(words.iter().map(|w| w.count_ones()).sum::<u32>()) / bits;
+                if !first {
+                    writer.write_all(b", ").map_err(io)?;
+                }
+                first = false;
+                let clk = zicht_format::clk::row_to_base64(words, length);
+                write!(writer, "\"{clk}\"").map_err(io)
+            })
+            .map_err(classify)?;
+            writer.write_all(b"]}\n").map_err(io).map_err(classify)?;
+            writer.flush().map_err(io).map_err(classify)?;
+            n
+        }
         OutputFormat::Zbf => {
             let label = source_label(args, None)?;
+            let mut writer =
+                FileWriter::new(out.file(), length, 0).work_failed("cannot write the output")?;
+            let mut row = 0u64;
+            let n = clkhash::encode_csv_into(BufReader::new(input), &schema, secret, |words| {
+                fill_total += f64::from(words.iter().map(|w| w.count_ones()).sum::<u32>()) / bits;
+                writer.push(row, &[], words)?;
+                row += 1;
+                Ok(())
+            })
+            .map_err(classify)?;
             let key_check = zicht_encoder::keys::key_check_value(secret, &schema.fingerprint());
             let header = Header {
                 source_label: label,
-                filter_bits: filters.length().bits(),
+                filter_bits: length.bits(),
                 schema_fingerprint: zicht_encoder::schema::hex(&schema.fingerprint()),
                 key_check: zicht_encoder::schema::hex(&key_check),
                 encoding: "clkhash-v3".into(),
@@ -338,20 +356,19 @@ fn encode_clkhash(
                 created_unix,
                 zicht_version: env!("CARGO_PKG_VERSION").into(),
             };
-            let mut out = AtomicFile::create(&args.out).work_failed("cannot create the output")?;
-            let mut writer = FileWriter::new(out.file(), filters.length(), 0)
-                .work_failed("cannot write the output")?;
-            for i in 0..filters.len() {
-                writer
-                    .push(i as u64, &[], filters.row(i))
-                    .work_failed("cannot write the output")?;
-            }
             writer
                 .finish(&header)
                 .work_failed("cannot write the output")?;
-            out.commit().work_failed("cannot write the output")?;
+            n
         }
-    }
+    };
+    out.commit().work_failed("cannot write the output")?;
+    let summary = EncodeSummary {
+        rows_read: n,
+        rows_encoded: n,
+        mean_fill: if n == 0 { 0.0 } else { fill_total / n as f64 },
+        ..EncodeSummary::default()
+    };
     Ok((summary, n))
 }
 

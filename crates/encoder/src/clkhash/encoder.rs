@@ -255,6 +255,26 @@ pub fn encode_csv(
     schema: &ClkhashSchema,
     secret: &Secret,
 ) -> Result<FilterMatrix, EncodeError> {
+    let mut matrix = FilterMatrix::new(schema.filter_length());
+    encode_csv_into(reader, schema, secret, |words| {
+        matrix.push(words);
+        Ok(())
+    })?;
+    Ok(matrix)
+}
+
+/// [`encode_csv`], handing each filter to `sink` in row order instead of
+/// collecting them: memory stays bounded by one chunk of rows. Returns the
+/// number of rows encoded.
+///
+/// # Errors
+/// As [`encode_csv`], and whatever `sink` returns.
+pub fn encode_csv_into(
+    reader: impl Read,
+    schema: &ClkhashSchema,
+    secret: &Secret,
+    mut sink: impl FnMut(&[u64]) -> Result<(), EncodeError>,
+) -> Result<u64, EncodeError> {
     let encoder = ClkhashEncoder::new(schema, secret)?;
     let mut csv_reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -272,7 +292,6 @@ pub fn encode_csv(
     encoder.check_header(&header)?;
 
     let length = schema.filter_length();
-    let mut matrix = FilterMatrix::new(length);
     let mut chunk: Vec<(u64, u64, csv::StringRecord)> = Vec::with_capacity(CHUNK_RECORDS);
     let mut row: u64 = 0;
     let mut done = false;
@@ -301,10 +320,10 @@ pub fn encode_csv(
             })
             .collect();
         for words in encoded {
-            matrix.push(&words?);
+            sink(&words?)?;
         }
     }
-    Ok(matrix)
+    Ok(row)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ mod schema;
 pub mod tokens;
 pub mod values;
 
-pub use encoder::{encode_csv, ClkhashEncoder, PythonNewlines};
+pub use encoder::{encode_csv, encode_csv_into, ClkhashEncoder, PythonNewlines};
 pub use schema::ClkhashSchema;
 
 /// Whether `text` looks like a clkhash linkage schema rather than a zicht
