@@ -18,7 +18,7 @@ use crate::keys::{key_check_value, FieldHasher};
 use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date, PartialDate};
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, FieldKind, Missing, Schema, TokenKind};
-use crate::tokens::{date_tokens, positional_tokens, qgrams};
+use crate::tokens::TokenBuf;
 use crate::{EncodeError, Secret};
 
 /// What to do with a row that cannot be encoded.
@@ -369,7 +369,6 @@ impl Encoder {
     /// Call `visit(field index, token, positions)` for every token of every
     /// encoded field of a record, with the token's positions before hardening.
     fn for_each_token(&self, values: &[Option<Value>], visit: &mut dyn FnMut(usize, &str, &[u32])) {
-        let fields = &self.schema.fields;
         let bits = self.schema.filter_length.bits();
         let salt = if self.schema.hardening.salt_fields.is_empty() {
             None
@@ -382,18 +381,47 @@ impl Encoder {
                     .unwrap_or_default(),
             )
         };
-        // The cache key (hash group, k, salt, token), reused for every token.
-        let mut key: Vec<u8> = Vec::with_capacity(64);
+        // The tokens of one field and the cache key (hash group, k, salt,
+        // token), reused for every field and token (and, per thread, across
+        // records) so that tokens cost no allocation.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(TokenBuf, Vec<u8>)> =
+                std::cell::RefCell::new((TokenBuf::default(), Vec::with_capacity(64)));
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let (tokens, key) = &mut *scratch;
+                self.for_each_token_with(values, salt.as_deref(), bits, tokens, key, visit);
+            }
+            // Re-entered from `visit`: use fresh buffers.
+            Err(_) => self.for_each_token_with(
+                values,
+                salt.as_deref(),
+                bits,
+                &mut TokenBuf::default(),
+                &mut Vec::with_capacity(64),
+                visit,
+            ),
+        });
+    }
+
+    /// [`Encoder::for_each_token`] with the salt resolved and scratch
+    /// buffers supplied.
+    fn for_each_token_with(
+        &self,
+        values: &[Option<Value>],
+        salt: Option<&str>,
+        bits: u32,
+        tokens: &mut TokenBuf,
+        key: &mut Vec<u8>,
+        visit: &mut dyn FnMut(usize, &str, &[u32]),
+    ) {
+        let fields = &self.schema.fields;
         for (index, field) in fields.iter().enumerate() {
             if !field.encode {
                 continue;
             }
-            let tokens = match &values[index] {
-                Some(value) => value.tokens(field.tokens, field.q, field.padding),
-                None if field.missing == Missing::Token => vec!["\u{0}missing".to_string()],
-                None => continue,
-            };
-            let k = field.budget.per_token(tokens.len());
+            tokens.clear();
             // Given names after the first weigh less: "Anna Maria" and
             // "Anna" are often the same person.
             // `qgrams` emits the first word's tokens first (duplicates keep
@@ -403,16 +431,25 @@ impl Encoder {
                     if text.contains(' ') =>
                 {
                     let first = text.split(' ').next().unwrap_or_default();
-                    qgrams(first, field.q, field.padding).len()
+                    tokens.push_qgrams(first, field.q, field.padding);
+                    let n = tokens.len();
+                    tokens.clear();
+                    Some(n)
                 }
-                _ => tokens.len(),
+                _ => None,
             };
+            match &values[index] {
+                Some(value) => value.push_tokens(tokens, field.tokens, field.q, field.padding),
+                None if field.missing == Missing::Token => tokens.push("\u{0}missing"),
+                None => continue,
+            }
+            let k = field.budget.per_token(tokens.len());
+            let first_word_tokens = first_word_tokens.unwrap_or(tokens.len());
             let k_other = ((f64::from(k) * field.other_names_weight).round() as u32).max(1);
-            let salted = salt
-                .as_ref()
-                .filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
+            let salted = salt.filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
             let hasher = &self.hashers[index];
-            for (position, token) in tokens.iter().enumerate() {
+            for position in 0..tokens.len() {
+                let token = tokens.get(position);
                 let k = if position < first_word_tokens {
                     k
                 } else {
@@ -426,7 +463,7 @@ impl Encoder {
                     key.push(0x1f);
                 }
                 key.extend_from_slice(token.as_bytes());
-                let positions = self.cache.positions(&key, |token_bytes, out| {
+                let positions = self.cache.positions(key, |token_bytes, out| {
                     hasher.positions(token_bytes, k, bits, out)
                 });
                 visit(index, token, &positions);
@@ -939,13 +976,23 @@ impl Value {
         }
     }
 
-    fn tokens(&self, kind: TokenKind, q: usize, padding: bool) -> Vec<String> {
+    /// [`Value::canonical`], borrowed where it need not be built.
+    fn canonical_str(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Value::Text(s) | Value::Exact(s) | Value::Identifier(s) => {
+                std::borrow::Cow::Borrowed(s.as_str())
+            }
+            Value::Date(_) => std::borrow::Cow::Owned(self.canonical()),
+        }
+    }
+
+    /// Append the value's tokens to `out`.
+    fn push_tokens(&self, out: &mut TokenBuf, kind: TokenKind, q: usize, padding: bool) {
         match (kind, self) {
-            (TokenKind::Exact, _) => vec![self.canonical()],
-            (TokenKind::Positional, Value::Date(d)) => date_tokens(d),
-            (TokenKind::Positional, _) => positional_tokens(&self.canonical()),
-            (TokenKind::Qgram, Value::Date(_)) => qgrams(&self.canonical(), q, padding),
-            (TokenKind::Qgram, _) => qgrams(&self.canonical(), q, padding),
+            (TokenKind::Exact, _) => out.push(&self.canonical_str()),
+            (TokenKind::Positional, Value::Date(d)) => out.push_date_tokens(d),
+            (TokenKind::Positional, _) => out.push_positional_tokens(&self.canonical_str()),
+            (TokenKind::Qgram, _) => out.push_qgrams(&self.canonical_str(), q, padding),
         }
     }
 

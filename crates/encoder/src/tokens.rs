@@ -11,31 +11,9 @@ use crate::normalize::PartialDate;
 /// assert_eq!(qgrams("ann", 2, false), vec!["an", "nn"]);
 /// ```
 pub fn qgrams(text: &str, q: usize, padding: bool) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let mut chars: Vec<char> = Vec::with_capacity(word.len() + 2 * q);
-        if padding {
-            chars.extend(std::iter::repeat_n('_', q - 1));
-        }
-        chars.extend(word.chars());
-        if padding {
-            chars.extend(std::iter::repeat_n('_', q - 1));
-        }
-        if chars.len() < q {
-            push_unique(&mut out, chars.iter().collect());
-            continue;
-        }
-        for window in chars.windows(q) {
-            push_unique(&mut out, window.iter().collect());
-        }
-    }
-    out
-}
-
-fn push_unique(out: &mut Vec<String>, token: String) {
-    if !out.contains(&token) {
-        out.push(token);
-    }
+    let mut buf = TokenBuf::default();
+    buf.push_qgrams(text, q, padding);
+    buf.to_vec()
 }
 
 /// Tokens of a date chosen so that partial agreement survives common
@@ -52,35 +30,152 @@ fn push_unique(out: &mut Vec<String>, token: String) {
 /// assert!(shared >= 5);
 /// ```
 pub fn date_tokens(date: &PartialDate) -> Vec<String> {
-    let mut out = Vec::with_capacity(8);
-    if let Some(y) = date.year {
-        out.push(format!("y:{y}"));
-        out.push(format!("dec:{}", y / 10));
-        out.push(format!("b2:{}", y / 2));
-        out.push(format!("b2o:{}", y.div_ceil(2)));
-    }
-    if let Some(m) = date.month {
-        out.push(format!("m:{m}"));
-    }
-    if let Some(d) = date.day {
-        out.push(format!("d:{d}"));
-    }
-    if let (Some(m), Some(d)) = (date.month, date.day) {
-        let (lo, hi) = (m.min(d), m.max(d));
-        out.push(format!("dm:{lo}-{hi}"));
-    }
-    out
+    let mut buf = TokenBuf::default();
+    buf.push_date_tokens(date);
+    buf.to_vec()
 }
 
 /// Position-tagged characters plus the whole value.
 pub fn positional_tokens(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = text
-        .chars()
-        .enumerate()
-        .map(|(i, c)| format!("{i}:{c}"))
-        .collect();
-    out.push(format!("all:{text}"));
-    out
+    let mut buf = TokenBuf::default();
+    buf.push_positional_tokens(text);
+    buf.to_vec()
+}
+
+/// A list of tokens held in one reusable string: token `i` is
+/// `bytes[ends[i - 1]..ends[i]]`. Reusing one buffer avoids an allocation
+/// per token.
+#[derive(Debug, Default)]
+pub(crate) struct TokenBuf {
+    bytes: String,
+    ends: Vec<usize>,
+    /// Scratch for the padded characters of one word.
+    chars: Vec<char>,
+}
+
+impl TokenBuf {
+    /// Remove every token (keeping the allocations).
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// The number of tokens.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Token `i`.
+    pub(crate) fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// The tokens, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+
+    fn last_end(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+
+    /// End the token written since the last one.
+    fn finish(&mut self) {
+        self.ends.push(self.bytes.len());
+    }
+
+    /// End the token written since the last one, unless it equals an
+    /// earlier token, in which case it is dropped.
+    fn finish_unique(&mut self) {
+        let start = self.last_end();
+        let token = &self.bytes[start..];
+        let mut previous = 0;
+        for &end in &self.ends {
+            if &self.bytes[previous..end] == token {
+                self.bytes.truncate(start);
+                return;
+            }
+            previous = end;
+        }
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Append a token.
+    pub(crate) fn push(&mut self, token: &str) {
+        self.bytes.push_str(token);
+        self.finish();
+    }
+
+    /// Append the tokens of [`qgrams`].
+    pub(crate) fn push_qgrams(&mut self, text: &str, q: usize, padding: bool) {
+        let mut chars = std::mem::take(&mut self.chars);
+        for word in text.split(' ').filter(|w| !w.is_empty()) {
+            chars.clear();
+            if padding {
+                chars.extend(std::iter::repeat_n('_', q - 1));
+            }
+            chars.extend(word.chars());
+            if padding {
+                chars.extend(std::iter::repeat_n('_', q - 1));
+            }
+            if chars.len() < q {
+                self.bytes.extend(chars.iter());
+                self.finish_unique();
+                continue;
+            }
+            for window in chars.windows(q) {
+                self.bytes.extend(window.iter());
+                self.finish_unique();
+            }
+        }
+        self.chars = chars;
+    }
+
+    /// Append the tokens of [`date_tokens`].
+    pub(crate) fn push_date_tokens(&mut self, date: &PartialDate) {
+        use std::fmt::Write;
+        // Writing to a `String` cannot fail.
+        if let Some(y) = date.year {
+            let _ = write!(self.bytes, "y:{y}");
+            self.finish();
+            let _ = write!(self.bytes, "dec:{}", y / 10);
+            self.finish();
+            let _ = write!(self.bytes, "b2:{}", y / 2);
+            self.finish();
+            let _ = write!(self.bytes, "b2o:{}", y.div_ceil(2));
+            self.finish();
+        }
+        if let Some(m) = date.month {
+            let _ = write!(self.bytes, "m:{m}");
+            self.finish();
+        }
+        if let Some(d) = date.day {
+            let _ = write!(self.bytes, "d:{d}");
+            self.finish();
+        }
+        if let (Some(m), Some(d)) = (date.month, date.day) {
+            let (lo, hi) = (m.min(d), m.max(d));
+            let _ = write!(self.bytes, "dm:{lo}-{hi}");
+            self.finish();
+        }
+    }
+
+    /// Append the tokens of [`positional_tokens`].
+    pub(crate) fn push_positional_tokens(&mut self, text: &str) {
+        use std::fmt::Write;
+        for (i, c) in text.chars().enumerate() {
+            let _ = write!(self.bytes, "{i}:{c}");
+            self.finish();
+        }
+        self.bytes.push_str("all:");
+        self.bytes.push_str(text);
+        self.finish();
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +191,21 @@ mod tests {
             vec!["__a", "_ab", "abc", "bc_", "c__"]
         );
         assert!(qgrams("", 2, true).is_empty());
+    }
+
+    #[test]
+    fn buffer_dedups_across_words_and_keeps_first_place() {
+        assert_eq!(qgrams("ab ba ab", 2, false), vec!["ab", "ba"]);
+        assert_eq!(qgrams("a aa", 1, false), vec!["a"]);
+        assert_eq!(qgrams("é ée", 2, true), vec!["_é", "é_", "ée", "e_"]);
+        assert_eq!(positional_tokens("ab"), vec!["0:a", "1:b", "all:ab"]);
+        let mut buf = TokenBuf::default();
+        buf.push("x");
+        buf.push_qgrams("xy", 1, false);
+        buf.push("x");
+        assert_eq!(buf.iter().collect::<Vec<_>>(), vec!["x", "y", "x"]);
+        buf.clear();
+        assert_eq!(buf.len(), 0);
     }
 
     #[test]
