@@ -20,7 +20,7 @@ use zicht_audit::{
 use zicht_encoder::clkhash::{self, ClkhashSchema};
 use zicht_encoder::inspect::clkhash_uses_double_hashing;
 use zicht_encoder::keys::key_check_value;
-use zicht_encoder::{EncodeError, Encoder, Profile, Schema, Secret};
+use zicht_encoder::{EncodeError, Encoder, Schema, Secret};
 use zicht_format::{EncodedFile, FormatError};
 
 use super::{input_file, with_threads, Classify, CmdResult, Failure};
@@ -156,15 +156,7 @@ pub fn run(args: Args) -> CmdResult {
             ));
         };
         input_file(csv, "the plaintext")?;
-        let profile = match &args.profile {
-            Some(path) => {
-                input_file(path, "the profile")?;
-                let text = std::fs::read_to_string(path)
-                    .bad_input(format!("cannot read the profile {}", path.display()))?;
-                Profile::from_toml(&text).bad_input(format!("in {}", path.display()))?
-            }
-            None => Profile::default(),
-        };
+        let profile = super::read_profile(args.profile.as_deref())?;
         let encoder = Encoder::new((**schema).clone(), profile, secret).map_err(encode_failure)?;
         let rows = sample_rows(&file, &config);
         let wanted: HashSet<u64> = rows.iter().copied().collect();

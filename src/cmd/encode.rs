@@ -171,15 +171,7 @@ fn read_secret(args: &Args, clkhash_mode: bool) -> Result<Secret, Failure> {
 }
 
 fn load_profile(args: &Args) -> Result<Profile, Failure> {
-    let mut profile = match &args.profile {
-        Some(path) => {
-            input_file(path, "the profile")?;
-            let text = std::fs::read_to_string(path)
-                .bad_input(format!("cannot read the profile {}", path.display()))?;
-            Profile::from_toml(&text).bad_input(format!("in {}", path.display()))?
-        }
-        None => Profile::default(),
-    };
+    let mut profile = super::read_profile(args.profile.as_deref())?;
     if let Some(d) = &args.delimiter {
         profile.delimiter = d.clone();
     }

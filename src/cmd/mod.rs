@@ -120,3 +120,17 @@ pub fn input_file(path: &std::path::Path, what: &str) -> Result<(), Failure> {
         )),
     }
 }
+
+/// Read a source profile from `path`, or the default profile when `None`.
+///
+/// # Errors
+/// A missing or unreadable file, or an invalid profile (bad input).
+pub fn read_profile(path: Option<&std::path::Path>) -> Result<zicht_encoder::Profile, Failure> {
+    let Some(path) = path else {
+        return Ok(zicht_encoder::Profile::default());
+    };
+    input_file(path, "the profile")?;
+    let text = std::fs::read_to_string(path)
+        .bad_input(format!("cannot read the profile {}", path.display()))?;
+    zicht_encoder::Profile::from_toml(&text).bad_input(format!("in {}", path.display()))
+}

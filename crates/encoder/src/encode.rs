@@ -499,6 +499,49 @@ impl Encoder {
         })
     }
 
+    /// Read the first record: the column names when the profile says the
+    /// file has a header (the first data row is then `None`), else the first
+    /// data row. Also returns the number of columns.
+    ///
+    /// # Errors
+    /// An empty file, a header that is not valid text, or a bad record.
+    fn read_header<R: Read>(
+        &self,
+        reader: &mut csv::Reader<BoundedReader<R>>,
+        options: &EncodeOptions,
+    ) -> Result<FirstRecord, EncodeError> {
+        let mut first = csv::ByteRecord::new();
+        if !read_record(reader, &mut first, 0, options)? {
+            return Err(EncodeError::Input("the file is empty".into()));
+        }
+        strip_bom(&mut first);
+        let n_columns = first.len();
+        if !self.profile.header {
+            return Ok(FirstRecord {
+                header: None,
+                first_row: Some(first),
+                n_columns,
+            });
+        }
+        let names = (0..n_columns)
+            .map(|i| {
+                self.decode_cell(&first[i])
+                    .map(|c| c.into_owned())
+                    .ok_or_else(|| {
+                        EncodeError::Input(format!(
+                            "the header's column {} is not valid text",
+                            i + 1
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FirstRecord {
+            header: Some(names),
+            first_row: None,
+            n_columns,
+        })
+    }
+
     /// A CSV reader over `input` with the profile's delimiter, whose memory
     /// per record is bounded by about `max_record_bytes`.
     fn csv_reader<R: Read>(
@@ -533,30 +576,11 @@ impl Encoder {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(W, EncodeSummary), EncodeError> {
         let mut reader = self.csv_reader(input, options.max_record_bytes)?;
-        let mut first = csv::ByteRecord::new();
-        let got_first = read_record(&mut reader, &mut first, 0, options)?;
-        if !got_first {
-            return Err(EncodeError::Input("the file is empty".into()));
-        }
-        strip_bom(&mut first);
-        let n_columns = first.len();
-        let (header, mut pending) = if self.profile.header {
-            let names = (0..first.len())
-                .map(|i| {
-                    self.decode_cell(&first[i])
-                        .map(|c| c.into_owned())
-                        .ok_or_else(|| {
-                            EncodeError::Input(format!(
-                                "the header's column {} is not valid text",
-                                i + 1
-                            ))
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            (Some(names), None)
-        } else {
-            (None, Some(first))
-        };
+        let FirstRecord {
+            header,
+            first_row: mut pending,
+            n_columns,
+        } = self.read_header(&mut reader, options)?;
         let sources = self.resolve(header.as_deref(), n_columns)?;
         let n_strata = self.schema.strata.len();
         let mut writer = FileWriter::new(output, self.output_length(), n_strata)?;
@@ -701,33 +725,15 @@ impl Encoder {
     ) -> Result<Vec<RecordTokens>, EncodeError> {
         let options = EncodeOptions::default();
         let mut reader = self.csv_reader(input, options.max_record_bytes)?;
-        let mut first = csv::ByteRecord::new();
-        if !read_record(&mut reader, &mut first, 0, &options)? {
-            return Err(EncodeError::Input("the file is empty".into()));
-        }
-        strip_bom(&mut first);
-        let n_columns = first.len();
+        let FirstRecord {
+            header,
+            first_row: first_data_row,
+            n_columns,
+        } = self.read_header(&mut reader, &options)?;
         let mut kept: Vec<(u64, csv::ByteRecord)> = Vec::new();
-        let header = if self.profile.header {
-            let names = (0..first.len())
-                .map(|i| {
-                    self.decode_cell(&first[i])
-                        .map(|c| c.into_owned())
-                        .ok_or_else(|| {
-                            EncodeError::Input(format!(
-                                "the header's column {} is not valid text",
-                                i + 1
-                            ))
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Some(names)
-        } else {
-            if keep(0) {
-                kept.push((0, first));
-            }
-            None
-        };
+        if let Some(first) = first_data_row.filter(|_| keep(0)) {
+            kept.push((0, first));
+        }
         let sources = self.resolve(header.as_deref(), n_columns)?;
         let mut row = u64::from(!self.profile.header);
         loop {
@@ -798,6 +804,14 @@ fn code_of(value: Option<&str>, dictionary: &mut Vec<String>) -> Result<u16, Enc
     }
     dictionary.push(value.to_string());
     Ok((dictionary.len() - 1) as u16)
+}
+
+/// What the first record of a CSV gives: column names when it is a header,
+/// else the first data row; and the number of columns.
+struct FirstRecord {
+    header: Option<Vec<String>>,
+    first_row: Option<csv::ByteRecord>,
+    n_columns: usize,
 }
 
 /// A reader that refuses to deliver more than `limit` bytes between two

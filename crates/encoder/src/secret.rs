@@ -52,13 +52,13 @@ impl Secret {
     /// # Errors
     /// I/O errors, an empty file, or a secret shorter than 128 bits.
     pub fn read_file(path: &Path) -> Result<Secret, EncodeError> {
-        let mut raw = std::fs::read(path).map_err(|source| EncodeError::SecretFile {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let secret = Secret::parse_file_bytes(&raw);
-        raw.zeroize();
-        Secret::from_bytes(secret.bytes.clone())
+        let secret = Secret::read_file_unchecked(path)?;
+        if secret.bytes.len() < MIN_SECRET_BYTES {
+            return Err(EncodeError::SecretTooShort {
+                bits: secret.bits(),
+            });
+        }
+        Ok(secret)
     }
 
     /// Read a secret file without the minimum-length check (clkhash mode).
