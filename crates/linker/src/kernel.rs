@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use zicht_format::FilterMatrix;
 
-use self::backends::{Candidate, Group, GROUP};
+use self::backends::{Candidate, EarlyExit, Group, GROUP};
 use self::blocks::{SortedSource, TargetBlocks, LANES};
 use crate::progress::{Phase, Progress};
 use crate::Threshold;
@@ -431,6 +431,7 @@ fn run_tile(
     };
     let all_end = groups.iter().map(|g| g.2.end).max().unwrap_or(all_start);
     let mut candidates = Vec::new();
+    let mut early_exit = EarlyExit::default();
     let mut tile_start = all_start;
     while tile_start < all_end {
         let tile_end = (tile_start + tile_blocks).min(all_end);
@@ -440,7 +441,14 @@ fn run_tile(
             if start >= end {
                 continue;
             }
-            backends::compare(backend, group, pairing.blocks, start..end, &mut candidates);
+            backends::compare(
+                backend,
+                group,
+                pairing.blocks,
+                start..end,
+                &mut early_exit,
+                &mut candidates,
+            );
             for candidate in candidates.drain(..) {
                 let query = first + usize::from(candidate.query);
                 if query >= queries.end {
