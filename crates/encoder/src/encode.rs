@@ -19,6 +19,7 @@ use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
+use crate::value_cache::ValueCache;
 use crate::{EncodeError, Secret};
 
 /// What to do with a row that cannot be encoded.
@@ -112,11 +113,26 @@ struct RowError {
     reason: String,
 }
 
-/// An encoded record before it is written.
-struct Encoded {
+/// A chunk of records and, once encoded, their filters (`out_words` words
+/// each), missing flags (one per schema field) and outcomes (the strata
+/// values, or why the row failed). Reused from chunk to chunk.
+#[derive(Default)]
+struct Chunk {
+    /// Records read (the first `len` are this chunk's).
+    records: Vec<csv::ByteRecord>,
+    /// Data row and line of each record.
+    rows: Vec<(u64, u64)>,
+    len: usize,
     words: Vec<u64>,
-    strata: Vec<Option<String>>,
     missing: Vec<bool>,
+    outcomes: Vec<Result<Vec<Option<String>>, RowError>>,
+}
+
+/// Words per filter and fields per record of a chunk.
+#[derive(Clone, Copy)]
+struct ChunkShape {
+    out_words: usize,
+    fields: usize,
 }
 
 /// A ready encoder: schema, profile and keys.
@@ -131,7 +147,22 @@ pub struct Encoder {
     /// Per field: the index of the first field sharing its hash group (the
     /// cache key, so fields of one group share cached positions).
     hash_groups: Vec<usize>,
+    /// Per worker thread (by rayon's thread index): each field's bits by
+    /// cell ([`crate::value_cache`]); filled on first use.
+    value_caches: Box<[Mutex<Option<ValueCache<Value>>>]>,
+    /// Whether records go through the value caches (not when salting mixes
+    /// one field's value into another's tokens).
+    use_value_cache: bool,
 }
+
+/// How [`Encoder::field_tokens`] finds a token's positions:
+/// `lookup(cache key, compute, use)`.
+type PositionLookup<'a> =
+    dyn FnMut(&[u8], &mut dyn FnMut(&[u8], &mut Vec<u32>), &mut dyn FnMut(&[u32])) + 'a;
+
+/// Value caches per encoder: more than the worker threads of any pool
+/// zicht makes; a thread whose slot is taken encodes without one.
+const VALUE_CACHE_SLOTS: usize = 64;
 
 impl Encoder {
     /// Derive the keys for a schema and check the profile against it.
@@ -187,8 +218,11 @@ impl Encoder {
             secret,
             &fingerprint,
         );
+        let use_value_cache = schema.hardening.salt_fields.is_empty();
         Ok(Encoder {
             key_check: key_check_value(secret, &fingerprint),
+            value_caches: (0..VALUE_CACHE_SLOTS).map(|_| Mutex::new(None)).collect(),
+            use_value_cache,
             schema,
             profile,
             hashers,
@@ -283,21 +317,53 @@ impl Encoder {
         }
     }
 
-    /// Encode one record (cells already split), returning the filter words.
+    /// Encode one record (cells already split) into `out` (the output
+    /// filter's words) and `missing` (one flag per field), returning its
+    /// strata values.
     fn encode_record(
         &self,
         sources: &[Option<Source>],
         record: &csv::ByteRecord,
         row: u64,
-    ) -> Result<Encoded, RowError> {
-        let (values, missing) = self.record_values(sources, record)?;
-        let mut words = vec![0u64; self.schema.filter_length.words()];
+        out: &mut [u64],
+        missing: &mut [bool],
+    ) -> Result<Vec<Option<String>>, RowError> {
+        if self.hardener.is_active() {
+            let mut words = vec![0u64; self.schema.filter_length.words()];
+            let strata = self.record_bits(sources, record, &mut words, missing)?;
+            out.copy_from_slice(&self.hardener.apply(words, row));
+            Ok(strata)
+        } else {
+            out.fill(0);
+            self.record_bits(sources, record, out, missing)
+        }
+    }
+
+    /// A record's filter words before hardening (OR-ed into `words`), its
+    /// missing flags and its strata values.
+    fn record_bits(
+        &self,
+        sources: &[Option<Source>],
+        record: &csv::ByteRecord,
+        words: &mut [u64],
+        missing: &mut [bool],
+    ) -> Result<Vec<Option<String>>, RowError> {
+        if self.use_value_cache {
+            let slot = rayon::current_thread_index().unwrap_or(0) % self.value_caches.len();
+            // A slot held by another thread (or poisoned): encode uncached.
+            if let Ok(mut guard) = self.value_caches[slot].try_lock() {
+                let cache = guard.get_or_insert_with(|| ValueCache::new(self.schema.fields.len()));
+                return self.record_bits_cached(cache, sources, record, words, missing);
+            }
+        }
+        let (values, is_missing) = self.record_values(sources, record)?;
+        missing.copy_from_slice(&is_missing);
         self.for_each_token(&values, &mut |_, _, positions| {
             for &p in positions {
                 words[p as usize / 64] |= 1 << (p % 64);
             }
         });
-        let strata = self
+        Ok(self
             .schema
             .strata
             .iter()
@@ -306,17 +372,78 @@ impl Encoder {
                     .as_ref()
                     .and_then(|v| v.stratum(s.band_years))
             })
-            .collect();
-        let words = if self.hardener.is_active() {
-            self.hardener.apply(words, row)
-        } else {
-            words
+            .collect())
+    }
+
+    /// [`Encoder::encode_record`]'s filter words (before hardening), missing
+    /// flags and strata through the value cache: exactly what
+    /// [`Encoder::record_values`] and [`Encoder::for_each_token`] give.
+    /// Only for schemas without salting.
+    fn record_bits_cached(
+        &self,
+        cache: &mut ValueCache<Value>,
+        sources: &[Option<Source>],
+        record: &csv::ByteRecord,
+        words: &mut [u64],
+        missing: &mut [bool],
+    ) -> Result<Vec<Option<String>>, RowError> {
+        let fields = &self.schema.fields;
+        let n_words = self.schema.filter_length.words();
+        let bits = self.schema.filter_length.bits();
+        let mut strata = vec![None; self.schema.strata.len()];
+        let mut note = |index: usize, value: Option<&Value>, missing: &mut [bool]| {
+            missing[index] = value.is_none();
+            for (stratum, spec) in strata.iter_mut().zip(&self.schema.strata) {
+                if spec.field == index {
+                    *stratum = value.and_then(|v| v.stratum(spec.band_years));
+                }
+            }
         };
-        Ok(Encoded {
-            words,
-            strata,
-            missing,
-        })
+        for (index, source) in sources.iter().enumerate().take(fields.len()) {
+            let Some(source) = *source else {
+                continue;
+            };
+            let cell = Self::cell(source, record);
+            if let Some(entry) = cache.get(index, cell) {
+                for (word, &field_word) in words.iter_mut().zip(entry.bits.iter()) {
+                    *word |= field_word;
+                }
+                note(index, entry.value.as_ref(), missing);
+                continue;
+            }
+            let value = self.field_value(index, source, record)?;
+            note(index, value.as_ref(), missing);
+            let remember = cache.enabled(index);
+            let mut field_bits = if remember && fields[index].encode {
+                vec![0u64; n_words]
+            } else {
+                Vec::new()
+            };
+            let target: &mut [u64] = if remember { &mut field_bits } else { words };
+            let token_table = &mut cache.tokens;
+            with_scratch(|tokens, key| {
+                self.field_tokens(
+                    index,
+                    value.as_ref(),
+                    None,
+                    bits,
+                    (tokens, key),
+                    &mut |key, compute, visit| visit(token_table.positions(key, compute)),
+                    &mut |_, _, positions| {
+                        for &p in positions {
+                            target[p as usize / 64] |= 1 << (p % 64);
+                        }
+                    },
+                );
+            });
+            if remember {
+                for (word, &field_word) in words.iter_mut().zip(&field_bits) {
+                    *word |= field_word;
+                }
+                cache.insert(index, cell, value, field_bits.into_boxed_slice());
+            }
+        }
+        Ok(strata)
     }
 
     /// The normalised value of every schema field of a record (`None` when
@@ -329,41 +456,56 @@ impl Encoder {
         let fields = &self.schema.fields;
         let mut missing = vec![false; fields.len()];
         let mut values: Vec<Option<Value>> = Vec::with_capacity(fields.len());
-        for (index, field) in fields.iter().enumerate() {
-            let Some(source) = sources[index] else {
+        for (index, source) in sources.iter().enumerate().take(fields.len()) {
+            let Some(source) = *source else {
                 values.push(None);
                 continue;
             };
-            let column = match source {
-                Source::Column(c) | Source::FullName { column: c, .. } => c,
-            };
-            let raw = self
-                .decode_cell(record.get(column).unwrap_or_default())
-                .ok_or_else(|| RowError {
-                    field: field.name.clone(),
-                    reason: "invalid UTF-8 (set encoding in the profile)".into(),
-                })?;
-            let raw = match source {
-                Source::Column(_) => raw.into_owned(),
-                Source::FullName { order, part, .. } => split_full_name(&raw, order, part),
-            };
-            if self.profile.is_missing(&raw) {
-                missing[index] = true;
-                values.push(None);
-                continue;
-            }
-            let value = self.value(field.kind, &raw).map_err(|reason| RowError {
-                field: field.name.clone(),
-                reason,
-            })?;
-            if value.is_empty() {
-                missing[index] = true;
-                values.push(None);
-            } else {
-                values.push(Some(value));
-            }
+            let value = self.field_value(index, source, record)?;
+            missing[index] = value.is_none();
+            values.push(value);
         }
         Ok((values, missing))
+    }
+
+    /// The cell of `record` that field `source` reads (the whole full-name
+    /// cell for a name part).
+    fn cell(source: Source, record: &csv::ByteRecord) -> &[u8] {
+        let column = match source {
+            Source::Column(c) | Source::FullName { column: c, .. } => c,
+        };
+        record.get(column).unwrap_or_default()
+    }
+
+    /// The normalised value of field `index` read from `source`, `None`
+    /// when it is missing. Depends only on the field and its cell.
+    fn field_value(
+        &self,
+        index: usize,
+        source: Source,
+        record: &csv::ByteRecord,
+    ) -> Result<Option<Value>, RowError> {
+        let field = &self.schema.fields[index];
+        let raw = self
+            .decode_cell(Self::cell(source, record))
+            .ok_or_else(|| RowError {
+                field: field.name.clone(),
+                reason: "invalid UTF-8 (set encoding in the profile)".into(),
+            })?;
+        let raw = match source {
+            Source::Column(_) => raw,
+            Source::FullName { order, part, .. } => {
+                std::borrow::Cow::Owned(split_full_name(&raw, order, part))
+            }
+        };
+        if self.profile.is_missing(&raw) {
+            return Ok(None);
+        }
+        let value = self.value(field.kind, &raw).map_err(|reason| RowError {
+            field: field.name.clone(),
+            reason,
+        })?;
+        Ok((!value.is_empty()).then_some(value))
     }
 
     /// Call `visit(field index, token, positions)` for every token of every
@@ -381,27 +523,8 @@ impl Encoder {
                     .unwrap_or_default(),
             )
         };
-        // The tokens of one field and the cache key (hash group, k, salt,
-        // token), reused for every field and token (and, per thread, across
-        // records) so that tokens cost no allocation.
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<(TokenBuf, Vec<u8>)> =
-                std::cell::RefCell::new((TokenBuf::default(), Vec::with_capacity(64)));
-        }
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => {
-                let (tokens, key) = &mut *scratch;
-                self.for_each_token_with(values, salt.as_deref(), bits, tokens, key, visit);
-            }
-            // Re-entered from `visit`: use fresh buffers.
-            Err(_) => self.for_each_token_with(
-                values,
-                salt.as_deref(),
-                bits,
-                &mut TokenBuf::default(),
-                &mut Vec::with_capacity(64),
-                visit,
-            ),
+        with_scratch(|tokens, key| {
+            self.for_each_token_with(values, salt.as_deref(), bits, tokens, key, visit);
         });
     }
 
@@ -416,58 +539,86 @@ impl Encoder {
         key: &mut Vec<u8>,
         visit: &mut dyn FnMut(usize, &str, &[u32]),
     ) {
-        let fields = &self.schema.fields;
-        for (index, field) in fields.iter().enumerate() {
-            if !field.encode {
-                continue;
+        for (index, value) in values.iter().enumerate() {
+            self.field_tokens(
+                index,
+                value.as_ref(),
+                salt,
+                bits,
+                (tokens, key),
+                &mut |key, compute, visit| visit(&self.cache.positions(key, compute)),
+                visit,
+            );
+        }
+    }
+
+    /// Call `visit(index, token, positions)` for every token of field
+    /// `index` with value `value` (`None`: missing).
+    /// `lookup(key, compute, use)` calls `use` with the positions of a
+    /// cache key (hash group, k, salt, token), computed by `compute` when
+    /// not cached.
+    #[allow(clippy::too_many_arguments)]
+    fn field_tokens(
+        &self,
+        index: usize,
+        value: Option<&Value>,
+        salt: Option<&str>,
+        bits: u32,
+        (tokens, key): (&mut TokenBuf, &mut Vec<u8>),
+        lookup: &mut PositionLookup<'_>,
+        visit: &mut dyn FnMut(usize, &str, &[u32]),
+    ) {
+        let field = &self.schema.fields[index];
+        if !field.encode {
+            return;
+        }
+        tokens.clear();
+        // Given names after the first weigh less: "Anna Maria" and
+        // "Anna" are often the same person.
+        // `qgrams` emits the first word's tokens first (duplicates keep
+        // their first place), so they are a prefix of `tokens`.
+        let first_word_tokens = match (value, field.kind, field.tokens) {
+            (Some(Value::Text(text)), FieldKind::GivenName, TokenKind::Qgram)
+                if text.contains(' ') =>
+            {
+                let first = text.split(' ').next().unwrap_or_default();
+                tokens.push_qgrams(first, field.q, field.padding);
+                let n = tokens.len();
+                tokens.clear();
+                Some(n)
             }
-            tokens.clear();
-            // Given names after the first weigh less: "Anna Maria" and
-            // "Anna" are often the same person.
-            // `qgrams` emits the first word's tokens first (duplicates keep
-            // their first place), so they are a prefix of `tokens`.
-            let first_word_tokens = match (&values[index], field.kind, field.tokens) {
-                (Some(Value::Text(text)), FieldKind::GivenName, TokenKind::Qgram)
-                    if text.contains(' ') =>
-                {
-                    let first = text.split(' ').next().unwrap_or_default();
-                    tokens.push_qgrams(first, field.q, field.padding);
-                    let n = tokens.len();
-                    tokens.clear();
-                    Some(n)
-                }
-                _ => None,
+            _ => None,
+        };
+        match value {
+            Some(value) => value.push_tokens(tokens, field.tokens, field.q, field.padding),
+            None if field.missing == Missing::Token => tokens.push("\u{0}missing"),
+            None => return,
+        }
+        let k = field.budget.per_token(tokens.len());
+        let first_word_tokens = first_word_tokens.unwrap_or(tokens.len());
+        let k_other = ((f64::from(k) * field.other_names_weight).round() as u32).max(1);
+        let salted = salt.filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
+        let hasher = &self.hashers[index];
+        for position in 0..tokens.len() {
+            let token = tokens.get(position);
+            let k = if position < first_word_tokens {
+                k
+            } else {
+                k_other
             };
-            match &values[index] {
-                Some(value) => value.push_tokens(tokens, field.tokens, field.q, field.padding),
-                None if field.missing == Missing::Token => tokens.push("\u{0}missing"),
-                None => continue,
+            key.clear();
+            key.extend_from_slice(&(self.hash_groups[index] as u16).to_le_bytes());
+            key.push(k as u8);
+            if let Some(salt) = salted {
+                key.extend_from_slice(salt.as_bytes());
+                key.push(0x1f);
             }
-            let k = field.budget.per_token(tokens.len());
-            let first_word_tokens = first_word_tokens.unwrap_or(tokens.len());
-            let k_other = ((f64::from(k) * field.other_names_weight).round() as u32).max(1);
-            let salted = salt.filter(|_| self.schema.hardening.salt_fields.contains(&field.name));
-            let hasher = &self.hashers[index];
-            for position in 0..tokens.len() {
-                let token = tokens.get(position);
-                let k = if position < first_word_tokens {
-                    k
-                } else {
-                    k_other
-                };
-                key.clear();
-                key.extend_from_slice(&(self.hash_groups[index] as u16).to_le_bytes());
-                key.push(k as u8);
-                if let Some(salt) = salted {
-                    key.extend_from_slice(salt.as_bytes());
-                    key.push(0x1f);
-                }
-                key.extend_from_slice(token.as_bytes());
-                let positions = self.cache.positions(key, |token_bytes, out| {
-                    hasher.positions(token_bytes, k, bits, out)
-                });
-                visit(index, token, &positions);
-            }
+            key.extend_from_slice(token.as_bytes());
+            lookup(
+                key,
+                &mut |token_bytes, out| hasher.positions(token_bytes, k, bits, out),
+                &mut |positions| visit(index, token, positions),
+            );
         }
     }
 
@@ -562,6 +713,73 @@ impl Encoder {
             }))
     }
 
+    /// Read up to `chunk_rows` records into `chunk` (after `first`, a row
+    /// read before). Returns whether the input may have more.
+    fn fill_chunk<R: Read>(
+        &self,
+        reader: &mut csv::Reader<BoundedReader<R>>,
+        chunk: &mut Chunk,
+        first: Option<csv::ByteRecord>,
+        chunk_rows: usize,
+        next_row: &mut u64,
+        options: &EncodeOptions,
+    ) -> Result<bool, EncodeError> {
+        chunk.len = 0;
+        chunk.rows.clear();
+        if let Some(record) = first {
+            chunk.records.truncate(0);
+            chunk.records.push(record);
+            chunk.rows.push((*next_row, 1));
+            chunk.len = 1;
+            *next_row += 1;
+        }
+        while chunk.len < chunk_rows {
+            if chunk.records.len() == chunk.len {
+                chunk.records.push(csv::ByteRecord::new());
+            }
+            let record = &mut chunk.records[chunk.len];
+            if !read_record(reader, record, *next_row, options)? {
+                return Ok(false);
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            chunk.rows.push((*next_row, line));
+            chunk.len += 1;
+            *next_row += 1;
+        }
+        Ok(true)
+    }
+
+    /// Encode the records of `chunk` in parallel into its words, missing
+    /// flags and outcomes.
+    fn encode_chunk(
+        &self,
+        sources: &[Option<Source>],
+        chunk: &mut Chunk,
+        shape: ChunkShape,
+        n_columns: usize,
+    ) {
+        let n = chunk.len;
+        chunk.words.clear();
+        chunk.words.resize(n * shape.out_words, 0);
+        chunk.missing.clear();
+        chunk.missing.resize(n * shape.fields, false);
+        chunk.records[..n]
+            .par_iter()
+            .zip(&chunk.rows[..n])
+            .zip(chunk.words.par_chunks_mut(shape.out_words.max(1)))
+            .zip(chunk.missing.par_chunks_mut(shape.fields.max(1)))
+            .map(|(((record, &(row, _)), words), missing)| {
+                if record.len() != n_columns {
+                    return Err(RowError {
+                        field: "(record)".into(),
+                        reason: format!("has {} fields, expected {}", record.len(), n_columns),
+                    });
+                }
+                self.encode_record(sources, record, row, words, missing)
+            })
+            .collect_into_vec(&mut chunk.outcomes);
+    }
+
     /// Stream a CSV into an encoded file.
     ///
     /// `progress` is called with the number of rows read after each chunk.
@@ -591,64 +809,69 @@ impl Encoder {
         }
         let mut fill_total = 0f64;
         let mut next_row = 0u64;
-        let mut done = false;
         let chunk_rows = options.chunk_rows.max(1);
-        while !done {
-            let mut chunk: Vec<(u64, u64, csv::ByteRecord)> = Vec::with_capacity(chunk_rows);
-            if let Some(record) = pending.take() {
-                chunk.push((next_row, 1, record));
-                next_row += 1;
-            }
-            while chunk.len() < chunk_rows {
-                let mut record = csv::ByteRecord::new();
-                if !read_record(&mut reader, &mut record, next_row, options)? {
-                    done = true;
-                    break;
+        let shape = ChunkShape {
+            out_words: self.output_length().words(),
+            fields: self.schema.fields.len(),
+        };
+        // Two chunks in turn: while the workers encode one, the calling
+        // thread reads the next (and then helps encode).
+        let mut current = Chunk::default();
+        let mut next = Chunk::default();
+        let mut done = !self.fill_chunk(
+            &mut reader,
+            &mut current,
+            pending.take(),
+            chunk_rows,
+            &mut next_row,
+            options,
+        )?;
+        while current.len > 0 {
+            let mut read = Ok(false);
+            rayon::in_place_scope(|scope| {
+                let current = &mut current;
+                let sources = &sources;
+                scope.spawn(move |_| self.encode_chunk(sources, current, shape, n_columns));
+                next.len = 0;
+                if !done {
+                    read = self.fill_chunk(
+                        &mut reader,
+                        &mut next,
+                        None,
+                        chunk_rows,
+                        &mut next_row,
+                        options,
+                    );
                 }
-                let line = record.position().map_or(0, |p| p.line());
-                chunk.push((next_row, line, record));
-                next_row += 1;
-            }
-            let results: Vec<Result<Encoded, RowError>> = chunk
-                .par_iter()
-                .map(|(row, _, record)| {
-                    if record.len() != n_columns {
-                        return Err(RowError {
-                            field: "(record)".into(),
-                            reason: format!("has {} fields, expected {}", record.len(), n_columns),
-                        });
-                    }
-                    self.encode_record(&sources, record, *row)
-                })
-                .collect();
-            for ((row, line, _), result) in chunk.iter().zip(results) {
+            });
+            for (index, outcome) in current.outcomes.drain(..).enumerate() {
+                let (row, line) = current.rows[index];
                 summary.rows_read += 1;
-                match result {
-                    Ok(encoded) => {
-                        let codes: Vec<u16> = encoded
-                            .strata
+                match outcome {
+                    Ok(strata) => {
+                        let codes: Vec<u16> = strata
                             .iter()
                             .zip(dictionaries.iter_mut())
                             .map(|(value, dictionary)| code_of(value.as_deref(), dictionary))
                             .collect::<Result<_, _>>()?;
-                        writer.push(*row, &codes, &encoded.words)?;
+                        let words = &current.words[index * shape.out_words..][..shape.out_words];
+                        writer.push(row, &codes, words)?;
                         summary.rows_encoded += 1;
-                        let set: u32 = encoded.words.iter().map(|w| w.count_ones()).sum();
-                        fill_total += f64::from(set) / (encoded.words.len() * 64) as f64;
-                        for (index, &is_missing) in encoded.missing.iter().enumerate() {
-                            if is_missing {
-                                *summary
-                                    .missing_per_field
-                                    .get_mut(&self.schema.fields[index].name)
-                                    .expect("every field has an entry") += 1;
-                            }
+                        let set: u32 = words.iter().map(|w| w.count_ones()).sum();
+                        fill_total += f64::from(set) / (words.len() * 64) as f64;
+                        let missing = &current.missing[index * shape.fields..][..shape.fields];
+                        for (field, _) in missing.iter().enumerate().filter(|m| *m.1) {
+                            *summary
+                                .missing_per_field
+                                .get_mut(&self.schema.fields[field].name)
+                                .expect("every field has an entry") += 1;
                         }
                     }
                     Err(error) => {
                         if options.on_error == OnError::Stop {
                             return Err(EncodeError::Row {
-                                row: *row,
-                                line: *line,
+                                row,
+                                line,
                                 field: error.field,
                                 reason: error.reason,
                             });
@@ -659,8 +882,8 @@ impl Encoder {
                             .or_insert(0) += 1;
                         if summary.rejected.len() < 1000 {
                             summary.rejected.push(Rejection {
-                                row: *row,
-                                line: *line,
+                                row,
+                                line,
                                 field: error.field,
                                 reason: error.reason,
                             });
@@ -669,6 +892,10 @@ impl Encoder {
                 }
             }
             progress(summary.rows_read);
+            // A read error after the rows before it are written (their
+            // errors come first).
+            done = !read?;
+            std::mem::swap(&mut current, &mut next);
         }
         if summary.rows_read == 0 {
             return Err(EncodeError::Input(
@@ -788,6 +1015,23 @@ impl Encoder {
             .collect();
         Ok(inspected)
     }
+}
+
+/// Run `f` with this thread's token buffer and cache-key buffer (hash
+/// group, k, salt, token), reused across fields, tokens and records so that
+/// tokens cost no allocation; fresh buffers when re-entered.
+fn with_scratch<T>(f: impl FnOnce(&mut TokenBuf, &mut Vec<u8>) -> T) -> T {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<(TokenBuf, Vec<u8>)> =
+            std::cell::RefCell::new((TokenBuf::default(), Vec::with_capacity(64)));
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let (tokens, key) = &mut *scratch;
+            f(tokens, key)
+        }
+        Err(_) => f(&mut TokenBuf::default(), &mut Vec::with_capacity(64)),
+    })
 }
 
 fn code_of(value: Option<&str>, dictionary: &mut Vec<String>) -> Result<u16, EncodeError> {
@@ -1058,7 +1302,7 @@ const CACHE_SHARD_CAPACITY: usize = 1 << 13;
 impl PositionCache {
     /// The positions for `key` (a 3-byte field and k prefix, then the
     /// token), computed by `compute(token_bytes, out)` on a miss.
-    fn positions(&self, key: &[u8], compute: impl FnOnce(&[u8], &mut Vec<u32>)) -> Arc<[u32]> {
+    fn positions(&self, key: &[u8], compute: &mut dyn FnMut(&[u8], &mut Vec<u32>)) -> Arc<[u32]> {
         let mut hasher = FxHasher::default();
         key.hash(&mut hasher);
         let shard = &self.shards[(hasher.finish() >> 32) as usize % CACHE_SHARDS];
@@ -1126,6 +1370,151 @@ kind = "date_of_birth"
         "[A-Za-zéöłş]{1,12}( [A-Za-z]{2,8})?"
     }
 
+    /// A schema exercising everything the value cache must reproduce:
+    /// strata, a field only used for a stratum, missing tokens, several
+    /// kinds, and (optionally) hardening.
+    fn cache_test_encoder(hardening: &str, full_name: bool) -> Encoder {
+        let schema = format!(
+            r#"
+version = 1
+filter_bits = 512
+[[field]]
+name = "given_name"
+kind = "given_name"
+[[field]]
+name = "family_name"
+kind = "family_name"
+missing = "token"
+[[field]]
+name = "date_of_birth"
+kind = "date_of_birth"
+[[field]]
+name = "sex"
+kind = "sex"
+[[field]]
+name = "document"
+kind = "identifier"
+[[field]]
+name = "exploitation"
+kind = "category"
+encode = false
+[[stratum]]
+name = "sex"
+field = "sex"
+[[stratum]]
+name = "decade"
+field = "date_of_birth"
+band_years = 10
+[[stratum]]
+name = "exploitation"
+field = "exploitation"
+{hardening}
+"#
+        );
+        let mut profile = Profile::default();
+        let columns: &[&str] = if full_name {
+            &["date_of_birth", "sex", "document", "exploitation"]
+        } else {
+            &[
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "sex",
+                "document",
+                "exploitation",
+            ]
+        };
+        for field in columns {
+            profile
+                .columns
+                .insert((*field).into(), ColumnRef::Name((*field).into()));
+        }
+        if full_name {
+            profile.full_name = Some(crate::profile::FullName {
+                column: ColumnRef::Name("name".into()),
+                order: NameOrder::GivenFamily,
+            });
+        }
+        let secret = Secret::from_bytes(vec![7; 32]).unwrap();
+        Encoder::new(Schema::from_toml(&schema).unwrap(), profile, &secret).unwrap()
+    }
+
+    /// Rows drawn from small pools so that cells repeat, with missing,
+    /// invalid and unknown values among them.
+    fn cache_test_rows() -> impl Strategy<Value = Vec<[usize; 6]>> {
+        prop::collection::vec(
+            [
+                0usize..6,
+                0usize..5,
+                0usize..6,
+                0usize..4,
+                0usize..40,
+                0usize..3,
+            ],
+            1..120,
+        )
+    }
+
+    fn cache_test_csv(rows: &[[usize; 6]], full_name: bool) -> String {
+        const GIVEN: [&str; 6] = ["Anna", "anna maria", "", "Jan", "Zeynep", " Élif "];
+        const FAMILY: [&str; 5] = ["de Vries", "", "Vanderbeek", "Yılmaz", "Jansen"];
+        const DATES: [&str; 6] = [
+            "1990-01-02",
+            "1985-12-31",
+            "",
+            "not a date",
+            "1990-01-02",
+            "2001-07-04",
+        ];
+        const SEX: [&str; 4] = ["F", "M", "", "?"];
+        const EXPLOITATION: [&str; 3] = ["labour", "", "sexual"];
+        let mut csv = if full_name {
+            String::from("name,date_of_birth,sex,document,exploitation\n")
+        } else {
+            String::from("given_name,family_name,date_of_birth,sex,document,exploitation\n")
+        };
+        for r in rows {
+            let document = if r[4] < 10 {
+                String::new()
+            } else {
+                format!("NX{:07}", r[4] * 7919)
+            };
+            if full_name {
+                csv.push_str(&format!(
+                    "\"{} {}\",{},{},{},{}\n",
+                    GIVEN[r[0]], FAMILY[r[1]], DATES[r[2]], SEX[r[3]], document, EXPLOITATION[r[5]]
+                ));
+            } else {
+                csv.push_str(&format!(
+                    "\"{}\",{},{},{},{},{}\n",
+                    GIVEN[r[0]], FAMILY[r[1]], DATES[r[2]], SEX[r[3]], document, EXPLOITATION[r[5]]
+                ));
+            }
+        }
+        csv
+    }
+
+    fn encode_skipping(
+        encoder: &Encoder,
+        csv: &str,
+        threads: usize,
+        chunk_rows: usize,
+    ) -> (Vec<u8>, String) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let options = EncodeOptions {
+            chunk_rows,
+            on_error: OnError::Skip,
+            ..EncodeOptions::default()
+        };
+        match pool.install(|| encoder.encode_csv(csv.as_bytes(), Vec::new(), &options, &|_| {})) {
+            Ok((bytes, summary)) => (bytes, serde_json::to_string(&summary).unwrap()),
+            Err(error) => (Vec::new(), error.to_string()),
+        }
+    }
+
     fn csv_of(rows: &[(String, String, u32)]) -> String {
         let mut csv = String::from("given_name,family_name,date_of_birth\n");
         for (given, family, day) in rows {
@@ -1150,6 +1539,29 @@ kind = "date_of_birth"
             let f1 = zicht_format::EncodedFile::from_bytes(&one).unwrap();
             let f2 = zicht_format::EncodedFile::from_bytes(&other).unwrap();
             prop_assert_ne!(f1.filters, f2.filters);
+        }
+
+        /// The value cache changes nothing: the same bytes, rejections and
+        /// summary as encoding every cell afresh, with and without
+        /// hardening, for several thread counts and chunk sizes.
+        #[test]
+        fn the_value_cache_changes_nothing(
+            rows in cache_test_rows(),
+            hardening in prop::sample::select(vec![
+                "",
+                "[hardening]\nxor_fold = true",
+                "[hardening]\nbalance = true\nblip_f = 0.05",
+            ]),
+            full_name in any::<bool>(),
+        ) {
+            let csv = cache_test_csv(&rows, full_name);
+            let cached = cache_test_encoder(hardening, full_name);
+            let mut uncached = cache_test_encoder(hardening, full_name);
+            uncached.use_value_cache = false;
+            let expected = encode_skipping(&uncached, &csv, 1, 8192);
+            prop_assert_eq!(&encode_skipping(&cached, &csv, 1, 8192), &expected);
+            prop_assert_eq!(&encode_skipping(&cached, &csv, 2, 7), &expected);
+            prop_assert_eq!(&encode_skipping(&cached, &csv, 3, 1), &expected);
         }
 
         /// Identical records have Dice 1; records differing only in the case

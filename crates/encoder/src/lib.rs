@@ -45,6 +45,7 @@ pub mod profile;
 pub mod schema;
 pub mod secret;
 pub mod tokens;
+mod value_cache;
 
 pub use encode::{EncodeOptions, EncodeSummary, Encoder, OnError, Rejection};
 pub use error::EncodeError;

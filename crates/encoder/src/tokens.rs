@@ -96,7 +96,10 @@ impl TokenBuf {
         let token = &self.bytes[start..];
         let mut previous = 0;
         for &end in &self.ends {
-            if &self.bytes[previous..end] == token {
+            if crate::value_cache::same_bytes(
+                &self.bytes.as_bytes()[previous..end],
+                token.as_bytes(),
+            ) {
                 self.bytes.truncate(start);
                 return;
             }
@@ -136,40 +139,61 @@ impl TokenBuf {
         self.chars = chars;
     }
 
+    /// Append `n` in decimal (formatting machinery is slow for this).
+    fn push_number(&mut self, mut n: u32) {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in &digits[i..] {
+            self.bytes.push(char::from(d));
+        }
+    }
+
+    /// Append `prefix` then `n` as one token.
+    fn push_labelled(&mut self, prefix: &str, n: u32) {
+        self.bytes.push_str(prefix);
+        self.push_number(n);
+        self.finish();
+    }
+
     /// Append the tokens of [`date_tokens`].
     pub(crate) fn push_date_tokens(&mut self, date: &PartialDate) {
-        use std::fmt::Write;
-        // Writing to a `String` cannot fail.
         if let Some(y) = date.year {
-            let _ = write!(self.bytes, "y:{y}");
-            self.finish();
-            let _ = write!(self.bytes, "dec:{}", y / 10);
-            self.finish();
-            let _ = write!(self.bytes, "b2:{}", y / 2);
-            self.finish();
-            let _ = write!(self.bytes, "b2o:{}", y.div_ceil(2));
-            self.finish();
+            let y = u32::from(y);
+            self.push_labelled("y:", y);
+            self.push_labelled("dec:", y / 10);
+            self.push_labelled("b2:", y / 2);
+            self.push_labelled("b2o:", y.div_ceil(2));
         }
         if let Some(m) = date.month {
-            let _ = write!(self.bytes, "m:{m}");
-            self.finish();
+            self.push_labelled("m:", u32::from(m));
         }
         if let Some(d) = date.day {
-            let _ = write!(self.bytes, "d:{d}");
-            self.finish();
+            self.push_labelled("d:", u32::from(d));
         }
         if let (Some(m), Some(d)) = (date.month, date.day) {
             let (lo, hi) = (m.min(d), m.max(d));
-            let _ = write!(self.bytes, "dm:{lo}-{hi}");
+            self.bytes.push_str("dm:");
+            self.push_number(u32::from(lo));
+            self.bytes.push('-');
+            self.push_number(u32::from(hi));
             self.finish();
         }
     }
 
     /// Append the tokens of [`positional_tokens`].
     pub(crate) fn push_positional_tokens(&mut self, text: &str) {
-        use std::fmt::Write;
         for (i, c) in text.chars().enumerate() {
-            let _ = write!(self.bytes, "{i}:{c}");
+            self.push_number(i as u32);
+            self.bytes.push(':');
+            self.bytes.push(c);
             self.finish();
         }
         self.bytes.push_str("all:");
@@ -206,6 +230,27 @@ mod tests {
         assert_eq!(buf.iter().collect::<Vec<_>>(), vec!["x", "y", "x"]);
         buf.clear();
         assert_eq!(buf.len(), 0);
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        let date = PartialDate {
+            year: Some(1991),
+            month: Some(11),
+            day: Some(3),
+        };
+        assert_eq!(
+            date_tokens(&date),
+            vec!["y:1991", "dec:199", "b2:995", "b2o:996", "m:11", "d:3", "dm:3-11"]
+        );
+        let tokens = positional_tokens("abcdefghijk");
+        assert_eq!(tokens[0], "0:a");
+        assert_eq!(tokens[10], "10:k");
+        assert_eq!(tokens[11], "all:abcdefghijk");
+        let mut buf = TokenBuf::default();
+        buf.push_labelled("n:", 0);
+        buf.push_labelled("n:", u32::MAX);
+        assert_eq!(buf.to_vec(), vec!["n:0", "n:4294967295"]);
     }
 
     #[test]

@@ -1,0 +1,315 @@
+//! Each field's contribution to a filter, remembered by the raw cell.
+//!
+//! A field's bits (before hardening) depend only on the field and the bytes
+//! of its cell, unless salting mixes in another field. Registries repeat
+//! values all the time (given names, family names, places, dates, codes),
+//! so the encoder keeps, per worker thread, a small direct-mapped table per
+//! field from the cell's bytes to the normalised value and the field's
+//! bits. A hit costs a hash, a comparison and an OR of the filter's words
+//! instead of normalisation, tokenisation and one cache lookup per token.
+//!
+//! The tables are bounded ([`SLOTS`] entries per field and thread) and a
+//! field whose values hardly repeat (document numbers, postcodes) stops
+//! using its table after [`TRIAL`] lookups with fewer than one hit in
+//! [`MIN_HIT_RATE`]. The cache never changes a result: an entry holds
+//! exactly what the uncached path computes (tests compare the two byte for
+//! byte). Cells whose value is an error are not remembered.
+//!
+//! Entries hold plaintext values, like the token-position cache: they live
+//! in the encoder (on the agency's premises) and die with it; `Debug` is
+//! redacted.
+
+use std::hash::Hasher;
+
+use rustc_hash::FxHasher;
+
+/// Entries per field and thread (a power of two).
+const SLOTS: usize = 1 << 12;
+/// Lookups per field before deciding whether the table pays.
+const TRIAL: u32 = 4096;
+/// A field keeps its table when at least one lookup in this many hits.
+const MIN_HIT_RATE: u32 = 8;
+
+/// One remembered cell.
+pub(crate) struct Entry<V> {
+    cell: Box<[u8]>,
+    /// The normalised value (`None`: missing).
+    pub(crate) value: Option<V>,
+    /// The field's bits, one word per filter word (empty when the field
+    /// is not encoded).
+    pub(crate) bits: Box<[u64]>,
+}
+
+/// One field's table.
+struct Table<V> {
+    slots: Vec<Option<Entry<V>>>,
+    lookups: u32,
+    hits: u32,
+    enabled: bool,
+}
+
+impl<V> Table<V> {
+    fn new() -> Table<V> {
+        Table {
+            slots: Vec::new(),
+            lookups: 0,
+            hits: 0,
+            enabled: true,
+        }
+    }
+}
+
+/// The tables of one worker thread, one per schema field, and its token
+/// positions.
+pub(crate) struct ValueCache<V> {
+    tables: Vec<Table<V>>,
+    /// Token positions, for the cells that miss.
+    pub(crate) tokens: TokenTable,
+}
+
+impl<V> std::fmt::Debug for ValueCache<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ValueCache(<redacted>)")
+    }
+}
+
+/// `a == b`, inlined: cells and tokens are short, and a call to `memcmp`
+/// costs more than comparing them here.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut a_words = a.chunks_exact(8);
+    let mut b_words = b.chunks_exact(8);
+    for (x, y) in (&mut a_words).zip(&mut b_words) {
+        if x != y {
+            return false;
+        }
+    }
+    a_words
+        .remainder()
+        .iter()
+        .zip(b_words.remainder())
+        .all(|(x, y)| x == y)
+}
+
+fn slot_of(cell: &[u8]) -> usize {
+    let mut hasher = FxHasher::default();
+    hasher.write(cell);
+    hasher.write_u8(0xff);
+    // FxHash's high bits mix best.
+    (hasher.finish() >> 40) as usize & (SLOTS - 1)
+}
+
+impl<V> ValueCache<V> {
+    /// Empty tables for `fields` fields.
+    pub(crate) fn new(fields: usize) -> ValueCache<V> {
+        ValueCache {
+            tables: (0..fields).map(|_| Table::new()).collect(),
+            tokens: TokenTable::default(),
+        }
+    }
+
+    /// Whether field `field` still uses its table.
+    pub(crate) fn enabled(&self, field: usize) -> bool {
+        self.tables[field].enabled
+    }
+
+    /// The entry of `cell` in field `field`'s table, if remembered.
+    pub(crate) fn get(&mut self, field: usize, cell: &[u8]) -> Option<&Entry<V>> {
+        let table = &mut self.tables[field];
+        if !table.enabled {
+            return None;
+        }
+        table.lookups += 1;
+        let slot = slot_of(cell);
+        let hit = table
+            .slots
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|entry| same_bytes(&entry.cell, cell));
+        if hit {
+            table.hits += 1;
+        } else if table.lookups >= TRIAL && table.hits * MIN_HIT_RATE < table.lookups {
+            // The field's values hardly repeat: stop remembering them.
+            table.enabled = false;
+            table.slots = Vec::new();
+            return None;
+        }
+        if hit {
+            table.slots[slot].as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// Remember `cell` of field `field`.
+    pub(crate) fn insert(
+        &mut self,
+        field: usize,
+        cell: &[u8],
+        value: Option<V>,
+        bits: Box<[u64]>,
+    ) -> &Entry<V> {
+        let table = &mut self.tables[field];
+        if table.slots.is_empty() {
+            table.slots.resize_with(SLOTS, || None);
+        }
+        let slot = slot_of(cell);
+        table.slots[slot].insert(Entry {
+            cell: cell.into(),
+            value,
+            bits,
+        })
+    }
+}
+
+/// Token-position entries per thread (a power of two).
+const TOKEN_SLOTS: usize = 1 << 12;
+/// Bits of the doorkeeper that admits tokens to the table.
+const DOORKEEPER_BITS: usize = 1 << 16;
+
+/// One remembered token.
+struct TokenEntry {
+    hash: u64,
+    key: Box<[u8]>,
+    positions: Box<[u32]>,
+}
+
+/// One worker thread's token positions by cache key (hash group, k, salt,
+/// token): a direct-mapped table with a doorkeeper. A token enters the
+/// table on its second miss (the doorkeeper, a bit set by hash, remembers
+/// the first), so tokens that never repeat (the `all:` token of a document
+/// number) neither cost an allocation nor push reused tokens out. No
+/// locks: each thread has its own.
+pub(crate) struct TokenTable {
+    slots: Vec<Option<TokenEntry>>,
+    seen: Vec<u64>,
+    seen_count: usize,
+    scratch: Vec<u32>,
+}
+
+impl Default for TokenTable {
+    fn default() -> Self {
+        TokenTable {
+            slots: Vec::new(),
+            seen: Vec::new(),
+            seen_count: 0,
+            scratch: Vec::with_capacity(64),
+        }
+    }
+}
+
+impl TokenTable {
+    /// The positions for `key`, computed by `compute(&key[3..], out)` on a
+    /// miss (the first three bytes are the hash group and k).
+    pub(crate) fn positions(
+        &mut self,
+        key: &[u8],
+        compute: &mut dyn FnMut(&[u8], &mut Vec<u32>),
+    ) -> &[u32] {
+        if self.slots.is_empty() {
+            self.slots.resize_with(TOKEN_SLOTS, || None);
+            self.seen = vec![0; DOORKEEPER_BITS / 64];
+        }
+        let mut hasher = FxHasher::default();
+        hasher.write(key);
+        let hash = hasher.finish();
+        let slot = (hash >> 40) as usize & (TOKEN_SLOTS - 1);
+        let hit = self.slots[slot]
+            .as_ref()
+            .is_some_and(|entry| entry.hash == hash && same_bytes(&entry.key, key));
+        if hit {
+            return self.slots[slot].as_ref().map_or(&[], |e| &e.positions);
+        }
+        self.scratch.clear();
+        compute(&key[3..], &mut self.scratch);
+        let bit = (hash >> 16) as usize & (DOORKEEPER_BITS - 1);
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        if self.seen[word] & mask == 0 {
+            // First sight: remember that it was seen, not the token.
+            self.seen[word] |= mask;
+            self.seen_count += 1;
+            if self.seen_count > DOORKEEPER_BITS / 4 {
+                self.seen.fill(0);
+                self.seen_count = 0;
+            }
+            return &self.scratch;
+        }
+        let entry = self.slots[slot].insert(TokenEntry {
+            hash,
+            key: key.into(),
+            positions: self.scratch.as_slice().into(),
+        });
+        &entry.positions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"a",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefgi",
+            b"abcdefghi",
+            b"abcdefghj",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_bytes(a, b), a == b);
+            }
+        }
+    }
+
+    #[test]
+    fn remembers_and_replaces() {
+        let mut cache: ValueCache<String> = ValueCache::new(2);
+        assert!(cache.get(0, b"anna").is_none());
+        cache.insert(0, b"anna", Some("anna".into()), vec![1, 2].into());
+        let entry = cache.get(0, b"anna").expect("remembered");
+        assert_eq!(entry.value.as_deref(), Some("anna"));
+        assert_eq!(&*entry.bits, &[1, 2]);
+        // Another field's table is separate.
+        assert!(cache.get(1, b"anna").is_none());
+        // A different cell never returns this entry.
+        assert!(cache.get(0, b"anne").is_none());
+    }
+
+    #[test]
+    fn token_table_computes_once_and_survives_collisions() {
+        let mut table = TokenTable::default();
+        let mut calls = 0;
+        let mut compute = |token: &[u8], out: &mut Vec<u32>| {
+            calls += 1;
+            out.extend(token.iter().map(|&b| u32::from(b)));
+        };
+        assert_eq!(table.positions(b"\0\0\x05ab", &mut compute), &[97, 98]);
+        assert_eq!(table.positions(b"\0\0\x05ab", &mut compute), &[97, 98]);
+        // Many other keys: whatever they replace, answers stay right.
+        for i in 0..40_000u32 {
+            let key = [&[0u8, 0, 5][..], &i.to_le_bytes()].concat();
+            assert_eq!(table.positions(&key, &mut compute).len(), 4);
+        }
+        assert_eq!(table.positions(b"\0\0\x05ab", &mut compute), &[97, 98]);
+        assert!(calls >= 40_002);
+    }
+
+    #[test]
+    fn fields_that_never_repeat_stop_using_the_table() {
+        let mut cache: ValueCache<()> = ValueCache::new(1);
+        for i in 0..TRIAL + 1 {
+            let cell = i.to_le_bytes();
+            if cache.get(0, &cell).is_none() && cache.enabled(0) {
+                cache.insert(0, &cell, None, Box::new([]));
+            }
+        }
+        assert!(!cache.enabled(0));
+    }
+}
