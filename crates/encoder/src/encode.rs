@@ -19,7 +19,7 @@ use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
-use crate::value_cache::ValueCache;
+use crate::value_cache::{TokenTable, ValueCache};
 use crate::{EncodeError, Secret};
 
 /// What to do with a row that cannot be encoded.
@@ -155,10 +155,43 @@ pub struct Encoder {
     use_value_cache: bool,
 }
 
-/// How [`Encoder::field_tokens`] finds a token's positions:
-/// `lookup(cache key, compute, use)`.
-type PositionLookup<'a> =
-    dyn FnMut(&[u8], &mut dyn FnMut(&[u8], &mut Vec<u32>), &mut dyn FnMut(&[u32])) + 'a;
+/// Where [`Encoder::field_tokens`] finds a token's positions.
+trait TokenLookup {
+    /// Call `visit` with the positions of cache key `key` (hash group, k,
+    /// salt, token), computed by `compute(token bytes, out)` when not
+    /// cached.
+    fn lookup(
+        &mut self,
+        key: &[u8],
+        compute: &mut dyn FnMut(&[u8], &mut Vec<u32>),
+        visit: impl FnOnce(&[u32]),
+    );
+}
+
+/// The encoder's shared, locked token-position cache.
+struct Shared<'a>(&'a PositionCache);
+
+impl TokenLookup for Shared<'_> {
+    fn lookup(
+        &mut self,
+        key: &[u8],
+        compute: &mut dyn FnMut(&[u8], &mut Vec<u32>),
+        visit: impl FnOnce(&[u32]),
+    ) {
+        visit(&self.0.positions(key, compute));
+    }
+}
+
+impl TokenLookup for TokenTable {
+    fn lookup(
+        &mut self,
+        key: &[u8],
+        compute: &mut dyn FnMut(&[u8], &mut Vec<u32>),
+        visit: impl FnOnce(&[u32]),
+    ) {
+        visit(self.positions(key, compute));
+    }
+}
 
 /// Value caches per encoder: more than the worker threads of any pool
 /// zicht makes; a thread whose slot is taken encodes without one.
@@ -428,8 +461,8 @@ impl Encoder {
                     None,
                     bits,
                     (tokens, key),
-                    &mut |key, compute, visit| visit(token_table.positions(key, compute)),
-                    &mut |_, _, positions| {
+                    token_table,
+                    &mut |_, _, positions: &[u32]| {
                         for &p in positions {
                             target[p as usize / 64] |= 1 << (p % 64);
                         }
@@ -546,7 +579,7 @@ impl Encoder {
                 salt,
                 bits,
                 (tokens, key),
-                &mut |key, compute, visit| visit(&self.cache.positions(key, compute)),
+                &mut Shared(&self.cache),
                 visit,
             );
         }
@@ -554,9 +587,7 @@ impl Encoder {
 
     /// Call `visit(index, token, positions)` for every token of field
     /// `index` with value `value` (`None`: missing).
-    /// `lookup(key, compute, use)` calls `use` with the positions of a
-    /// cache key (hash group, k, salt, token), computed by `compute` when
-    /// not cached.
+    /// Positions come from `lookup`.
     #[allow(clippy::too_many_arguments)]
     fn field_tokens(
         &self,
@@ -565,8 +596,8 @@ impl Encoder {
         salt: Option<&str>,
         bits: u32,
         (tokens, key): (&mut TokenBuf, &mut Vec<u8>),
-        lookup: &mut PositionLookup<'_>,
-        visit: &mut dyn FnMut(usize, &str, &[u32]),
+        lookup: &mut impl TokenLookup,
+        visit: &mut (impl FnMut(usize, &str, &[u32]) + ?Sized),
     ) {
         let field = &self.schema.fields[index];
         if !field.encode {
@@ -614,10 +645,10 @@ impl Encoder {
                 key.push(0x1f);
             }
             key.extend_from_slice(token.as_bytes());
-            lookup(
+            lookup.lookup(
                 key,
                 &mut |token_bytes, out| hasher.positions(token_bytes, k, bits, out),
-                &mut |positions| visit(index, token, positions),
+                |positions| visit(index, token, positions),
             );
         }
     }

@@ -42,6 +42,24 @@ pub fn positional_tokens(text: &str) -> Vec<String> {
     buf.to_vec()
 }
 
+/// Append `n` in decimal to `out` (the formatting machinery is slow for
+/// this).
+pub(crate) fn write_number(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 /// A list of tokens held in one reusable string: token `i` is
 /// `bytes[ends[i - 1]..ends[i]]`. Reusing one buffer avoids an allocation
 /// per token.
@@ -76,7 +94,7 @@ impl TokenBuf {
         (0..self.len()).map(|i| self.get(i))
     }
 
-    fn to_vec(&self) -> Vec<String> {
+    pub(crate) fn to_vec(&self) -> Vec<String> {
         self.iter().map(str::to_string).collect()
     }
 
@@ -139,21 +157,15 @@ impl TokenBuf {
         self.chars = chars;
     }
 
-    /// Append `n` in decimal (formatting machinery is slow for this).
-    fn push_number(&mut self, mut n: u32) {
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for &d in &digits[i..] {
-            self.bytes.push(char::from(d));
-        }
+    /// Append `n` in decimal.
+    fn push_number(&mut self, n: u32) {
+        write_number(&mut self.bytes, n);
+    }
+
+    /// Append one token that `write` writes (kept even if it repeats one).
+    pub(crate) fn push_written(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.bytes);
+        self.finish();
     }
 
     /// Append `prefix` then `n` as one token.

@@ -14,31 +14,28 @@ use crate::{FilterLength, FilterMatrix, FormatError};
 /// Pack a row of `length.words()` words into clkhash's byte order.
 pub fn row_to_bytes(words: &[u64], length: FilterLength) -> Vec<u8> {
     let mut bytes = vec![0u8; length.bytes()];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        let mut b = 0u8;
-        for j in 0..8 {
-            let bit = i * 8 + j;
-            if words[bit / 64] >> (bit % 64) & 1 == 1 {
-                b |= 0x80 >> j;
-            }
+    // Byte `i` holds bits `8i .. 8i + 8`, the first in its high bit: byte
+    // `i % 8` of word `i / 8`, bit-reversed.
+    for (chunk, word) in bytes.chunks_mut(8).zip(words) {
+        for (byte, little) in chunk.iter_mut().zip(word.to_le_bytes()) {
+            *byte = little.reverse_bits();
         }
-        *byte = b;
     }
     bytes
 }
 
 /// Unpack clkhash-ordered bytes into `bytes.len() / 8` words.
 pub fn bytes_to_row(bytes: &[u8]) -> Vec<u64> {
-    let mut words = vec![0u64; bytes.len().div_ceil(8)];
-    for (i, &byte) in bytes.iter().enumerate() {
-        for j in 0..8 {
-            if byte & (0x80 >> j) != 0 {
-                let bit = i * 8 + j;
-                words[bit / 64] |= 1 << (bit % 64);
+    bytes
+        .chunks(8)
+        .map(|chunk| {
+            let mut little = [0u8; 8];
+            for (out, &byte) in little.iter_mut().zip(chunk) {
+                *out = byte.reverse_bits();
             }
-        }
-    }
-    words
+            u64::from_le_bytes(little)
+        })
+        .collect()
 }
 
 /// A row as a clkhash base64 string.
@@ -125,6 +122,29 @@ mod tests {
         let bytes = row_to_bytes(&[1 << 9], length);
         assert_eq!(bytes[1], 0x40);
         assert_eq!(bytes_to_row(&bytes), vec![1 << 9]);
+    }
+
+    #[test]
+    fn every_bit_lands_where_clkhash_puts_it() {
+        let length = FilterLength::new(192).unwrap();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..50 {
+            let words: Vec<u64> = (0..3)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state
+                })
+                .collect();
+            let bytes = row_to_bytes(&words, length);
+            for bit in 0..192 {
+                let in_row = words[bit / 64] >> (bit % 64) & 1 == 1;
+                let in_clk = bytes[bit / 8] & (0x80 >> (bit % 8)) != 0;
+                assert_eq!(in_row, in_clk, "bit {bit}");
+            }
+            assert_eq!(bytes_to_row(&bytes), words);
+        }
     }
 
     #[test]

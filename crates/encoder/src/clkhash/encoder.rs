@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use zicht_format::FilterMatrix;
@@ -10,6 +11,8 @@ use zicht_format::FilterMatrix;
 use super::hashing::{blake_positions, double_hash_positions, HashKind};
 use super::kdf::{derive_feature_keys, FeatureKeys};
 use super::schema::ClkhashSchema;
+use crate::tokens::TokenBuf;
+use crate::value_cache::{TokenTable, ValueCache};
 use crate::{EncodeError, Secret};
 
 /// Records handed to the thread pool at a time by [`encode_csv`].
@@ -18,10 +21,43 @@ const CHUNK_RECORDS: usize = 4096;
 /// A clkhash schema with the keys derived from a secret, ready to encode
 /// records. The keys are overwritten when the encoder is dropped; `Debug`
 /// does not show them.
-#[derive(Clone)]
 pub struct ClkhashEncoder {
     schema: ClkhashSchema,
     keys: Vec<FeatureKeys>,
+    /// Per worker thread (by rayon's thread index): each feature's bits by
+    /// value and the token positions ([`crate::value_cache`]). A feature's
+    /// bits depend only on its value, so the caches never change a CLK.
+    caches: Box<[Mutex<Option<ValueCache<()>>>]>,
+}
+
+/// Per-thread buffers for tokens, their characters and cache keys.
+#[derive(Default)]
+struct Scratch {
+    tokens: TokenBuf,
+    chars: Vec<char>,
+    key: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Caches per encoder: more than the worker threads of any pool zicht
+/// makes; a thread whose slot is taken encodes without one.
+const CACHE_SLOTS: usize = 64;
+
+impl Clone for ClkhashEncoder {
+    fn clone(&self) -> Self {
+        ClkhashEncoder {
+            schema: self.schema.clone(),
+            keys: self.keys.clone(),
+            caches: empty_caches(),
+        }
+    }
+}
+
+fn empty_caches() -> Box<[Mutex<Option<ValueCache<()>>>]> {
+    (0..CACHE_SLOTS).map(|_| Mutex::new(None)).collect()
 }
 
 impl fmt::Debug for ClkhashEncoder {
@@ -53,6 +89,7 @@ impl ClkhashEncoder {
         Ok(ClkhashEncoder {
             schema: schema.clone(),
             keys,
+            caches: empty_caches(),
         })
     }
 
@@ -129,43 +166,146 @@ impl ClkhashEncoder {
                 ),
             });
         }
-        let l = length.bits();
-        let mut set = |position: u32| {
-            out[position as usize / 64] |= 1u64 << (position % 64);
-        };
-        for ((feature, keys), value) in features.iter().zip(&self.keys).zip(record.iter()) {
-            let Some(hashing) = &feature.hashing else {
+        let slot = rayon::current_thread_index().unwrap_or(0) % self.caches.len();
+        // A slot held by another thread (or poisoned): encode uncached.
+        match self.caches[slot].try_lock() {
+            Ok(mut guard) => {
+                let cache = guard.get_or_insert_with(|| ValueCache::new(features.len()));
+                self.encode_cached(cache, record, row, line, out)
+            }
+            Err(_) => {
+                for (index, value) in record.iter().enumerate() {
+                    self.feature_positions(index, value, row, line, None, out)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// [`ClkhashEncoder::encode_record`] through a thread's caches.
+    fn encode_cached(
+        &self,
+        cache: &mut ValueCache<()>,
+        record: &csv::StringRecord,
+        row: u64,
+        line: u64,
+        out: &mut [u64],
+    ) -> Result<(), EncodeError> {
+        let words = self.schema.filter_length().words();
+        for (index, value) in record.iter().enumerate() {
+            if self.schema.features[index].hashing.is_none() {
                 continue;
+            }
+            if let Some(entry) = cache.get(index, value.as_bytes()) {
+                for (word, &feature_word) in out.iter_mut().zip(entry.bits.iter()) {
+                    *word |= feature_word;
+                }
+                continue;
+            }
+            let remember = cache.enabled(index);
+            let mut feature_bits = if remember {
+                vec![0u64; words]
+            } else {
+                Vec::new()
             };
-            let text = hashing
-                .format
-                .prepare(value)
-                .map_err(|reason| EncodeError::Row {
-                    row,
-                    line,
-                    field: feature.identifier.clone(),
-                    reason,
-                })?;
-            let tokens = hashing.comparison.tokens(&text);
-            let bits = hashing.strategy.bits_per_token(tokens.len());
-            for (token, k) in tokens.iter().zip(bits) {
+            let target: &mut [u64] = if remember { &mut feature_bits } else { out };
+            self.feature_positions(index, value, row, line, Some(&mut cache.tokens), target)?;
+            if remember {
+                for (word, &feature_word) in out.iter_mut().zip(&feature_bits) {
+                    *word |= feature_word;
+                }
+                cache.insert(
+                    index,
+                    value.as_bytes(),
+                    Some(()),
+                    feature_bits.into_boxed_slice(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Set in `out` every position of feature `index` with value `value`,
+    /// looking tokens up in `tokens` when given.
+    fn feature_positions(
+        &self,
+        index: usize,
+        value: &str,
+        row: u64,
+        line: u64,
+        mut tokens: Option<&mut TokenTable>,
+        out: &mut [u64],
+    ) -> Result<(), EncodeError> {
+        let feature = &self.schema.features[index];
+        let keys = &self.keys[index];
+        let Some(hashing) = &feature.hashing else {
+            return Ok(());
+        };
+        let l = self.schema.filter_length().bits();
+        let text = hashing
+            .format
+            .prepare(value)
+            .map_err(|reason| EncodeError::Row {
+                row,
+                line,
+                field: feature.identifier.clone(),
+                reason,
+            })?;
+        SCRATCH.with(|scratch| {
+            let mut fresh = Scratch::default();
+            let mut borrowed = scratch.try_borrow_mut();
+            let Scratch {
+                tokens: token_buf,
+                chars,
+                key,
+            } = match borrowed.as_deref_mut() {
+                Ok(scratch) => scratch,
+                // Re-entered: fresh buffers.
+                Err(_) => &mut fresh,
+            };
+            token_buf.clear();
+            hashing.comparison.push_tokens(&text, token_buf, chars);
+            let n_tokens = token_buf.len();
+            for index_in_value in 0..n_tokens {
+                let token = token_buf.get(index_in_value);
+                let k = hashing.strategy.bits_of(index_in_value, n_tokens);
                 let bytes = hashing.format.encoding.encode(token);
-                match hashing.hash {
-                    HashKind::Blake => blake_positions(&bytes, k, &keys[0], l, &mut set),
+                let mut compute = |bytes: &[u8], out: &mut Vec<u32>| match hashing.hash {
+                    HashKind::Blake => blake_positions(bytes, k, &keys[0], l, |p| out.push(p)),
                     HashKind::Double {
                         prevent_singularity,
                     } => double_hash_positions(
-                        &bytes,
+                        bytes,
                         k,
                         &keys[0],
                         &keys[1],
                         l,
                         prevent_singularity,
-                        &mut set,
+                        |p| out.push(p),
                     ),
+                };
+                match tokens.as_deref_mut() {
+                    // Cache key: the feature, k (at most 255 bits a token
+                    // are cached), then the token's bytes.
+                    Some(table) if k <= 255 => {
+                        key.clear();
+                        key.extend_from_slice(&(index as u16).to_le_bytes());
+                        key.push(k as u8);
+                        key.extend_from_slice(&bytes);
+                        for &p in table.positions(key, &mut compute) {
+                            out[p as usize / 64] |= 1u64 << (p % 64);
+                        }
+                    }
+                    _ => {
+                        let mut positions = Vec::new();
+                        compute(&bytes, &mut positions);
+                        for p in positions {
+                            out[p as usize / 64] |= 1u64 << (p % 64);
+                        }
+                    }
                 }
             }
-        }
+        });
         Ok(())
     }
 }
@@ -280,50 +420,95 @@ pub fn encode_csv_into(
         .has_headers(false)
         .flexible(true)
         .from_reader(PythonNewlines::new(reader));
-    let mut records = csv_reader.records();
-    let header = match records.next() {
-        Some(result) => result.map_err(|e| csv_error(&e))?,
-        None => {
-            return Err(EncodeError::Input(
-                "the CSV input is empty; a header naming the clkhash features is expected".into(),
-            ))
-        }
-    };
+    let mut header = csv::StringRecord::new();
+    if !csv_reader
+        .read_record(&mut header)
+        .map_err(|e| csv_error(&e))?
+    {
+        return Err(EncodeError::Input(
+            "the CSV input is empty; a header naming the clkhash features is expected".into(),
+        ));
+    }
     encoder.check_header(&header)?;
+    let mut records = csv_reader;
 
-    let length = schema.filter_length();
-    let mut chunk: Vec<(u64, u64, csv::StringRecord)> = Vec::with_capacity(CHUNK_RECORDS);
+    let words = schema.filter_length().words();
+    // Two chunks in turn: while the workers encode one, this thread reads
+    // the next (and then helps encode).
+    let mut current = Chunk::default();
+    let mut next = Chunk::default();
     let mut row: u64 = 0;
-    let mut done = false;
-    while !done {
-        chunk.clear();
-        while chunk.len() < CHUNK_RECORDS {
-            match records.next() {
-                Some(result) => {
-                    let record = result.map_err(|e| csv_error(&e))?;
-                    let line = record.position().map_or(0, |p| p.line());
-                    chunk.push((row, line, record));
-                    row += 1;
-                }
-                None => {
-                    done = true;
-                    break;
-                }
+    let mut more = fill_chunk(&mut records, &mut current, &mut row)?;
+    while current.len > 0 {
+        let mut read = Ok(false);
+        rayon::in_place_scope(|scope| {
+            let current = &mut current;
+            let encoder = &encoder;
+            scope.spawn(move |_| {
+                let n = current.len;
+                current.words.clear();
+                current.words.resize(n * words, 0);
+                current.records[..n]
+                    .par_iter()
+                    .zip(&current.rows[..n])
+                    .zip(current.words.par_chunks_mut(words))
+                    .map(|((record, &(row, line)), out)| {
+                        encoder.encode_record(record, row, line, out)
+                    })
+                    .collect_into_vec(&mut current.outcomes);
+            });
+            next.len = 0;
+            if more {
+                read = fill_chunk(&mut records, &mut next, &mut row);
             }
+        });
+        for (outcome, out) in current.outcomes.drain(..).zip(current.words.chunks(words)) {
+            outcome?;
+            sink(out)?;
         }
-        let encoded: Vec<Result<Vec<u64>, EncodeError>> = chunk
-            .par_iter()
-            .map(|(row, line, record)| {
-                let mut words = vec![0u64; length.words()];
-                encoder.encode_record(record, *row, *line, &mut words)?;
-                Ok(words)
-            })
-            .collect();
-        for words in encoded {
-            sink(&words?)?;
-        }
+        // A read error after the rows before it (their errors come first).
+        more = read?;
+        std::mem::swap(&mut current, &mut next);
     }
     Ok(row)
+}
+
+/// A chunk of records and, once encoded, their filters and outcomes;
+/// reused from chunk to chunk.
+#[derive(Default)]
+struct Chunk {
+    /// Records read (the first `len` are this chunk's).
+    records: Vec<csv::StringRecord>,
+    /// Data row and line of each record.
+    rows: Vec<(u64, u64)>,
+    len: usize,
+    words: Vec<u64>,
+    outcomes: Vec<Result<(), EncodeError>>,
+}
+
+/// Read up to [`CHUNK_RECORDS`] records into `chunk`, numbering them from
+/// `row`. Returns whether the input may have more.
+fn fill_chunk<R: Read>(
+    records: &mut csv::Reader<R>,
+    chunk: &mut Chunk,
+    row: &mut u64,
+) -> Result<bool, EncodeError> {
+    chunk.len = 0;
+    chunk.rows.clear();
+    while chunk.len < CHUNK_RECORDS {
+        if chunk.records.len() == chunk.len {
+            chunk.records.push(csv::StringRecord::new());
+        }
+        let record = &mut chunk.records[chunk.len];
+        if !records.read_record(record).map_err(|e| csv_error(&e))? {
+            return Ok(false);
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        chunk.rows.push((*row, line));
+        chunk.len += 1;
+        *row += 1;
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -351,6 +536,39 @@ mod tests {
     fn encode(text: &str) -> Result<FilterMatrix, EncodeError> {
         let schema = ClkhashSchema::from_json(SCHEMA).unwrap();
         encode_csv(text.as_bytes(), &schema, &secret())
+    }
+
+    /// The caches change nothing: every row of a file full of repeated
+    /// values (hits) equals the same row encoded alone by a fresh encoder
+    /// (misses), with one thread and with several.
+    #[test]
+    fn caches_change_nothing() {
+        let names = ["anna", "", "jan", "an", "de vries", "şé", "anna maria"];
+        let mut csv = String::from("id,name,year\n");
+        let mut rows = Vec::new();
+        for i in 0..3000usize {
+            let name = names[(i * 7 + i / 13) % names.len()];
+            let year = 1900 + (i * 31) % 150;
+            rows.push(format!("{i},{name},{year}\n"));
+            csv.push_str(&rows[i]);
+        }
+        let schema = ClkhashSchema::from_json(SCHEMA).unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let all = pool.install(|| encode(&csv)).unwrap();
+            for (i, row) in rows.iter().enumerate().step_by(97) {
+                let alone = encode_csv(
+                    format!("id,name,year\n{row}").as_bytes(),
+                    &schema,
+                    &secret(),
+                )
+                .unwrap();
+                assert_eq!(all.row(i), alone.row(0), "row {i}");
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! Strings are sliced by Unicode code point, as Python slices a `str`.
 
+use crate::tokens::{write_number, TokenBuf};
+
 /// How a prepared value is cut into tokens (the schema's `comparison`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Comparison {
@@ -25,30 +27,37 @@ impl Comparison {
     /// i counted from 1. The exact token of an empty word is the empty
     /// string (clkhash hashes it).
     pub fn tokens(&self, word: &str) -> Vec<String> {
+        let mut out = TokenBuf::default();
+        self.push_tokens(word, &mut out, &mut Vec::new());
+        out.to_vec()
+    }
+
+    /// [`Comparison::tokens`] appended to `out` (`chars` is scratch), with
+    /// no allocation once the buffers have grown.
+    pub(crate) fn push_tokens(&self, word: &str, out: &mut TokenBuf, chars: &mut Vec<char>) {
         match *self {
-            Comparison::Exact => vec![word.to_string()],
+            Comparison::Exact => out.push_written(|bytes| bytes.push_str(word)),
             Comparison::Ngram { n, positional } => {
                 if word.is_empty() {
-                    return Vec::new();
+                    return;
                 }
-                let mut chars: Vec<char> = Vec::with_capacity(word.len() + 2 * n);
+                chars.clear();
                 let pad = n.saturating_sub(1);
                 chars.extend(std::iter::repeat_n(' ', pad));
                 chars.extend(word.chars());
                 chars.extend(std::iter::repeat_n(' ', pad));
                 if chars.len() < n {
-                    return Vec::new();
+                    return;
                 }
-                (0..=chars.len() - n)
-                    .map(|i| {
-                        let gram: String = chars[i..i + n].iter().collect();
+                for i in 0..=chars.len() - n {
+                    out.push_written(|bytes| {
                         if positional {
-                            format!("{} {}", i + 1, gram)
-                        } else {
-                            gram
+                            write_number(bytes, (i + 1) as u32);
+                            bytes.push(' ');
                         }
-                    })
-                    .collect()
+                        bytes.extend(&chars[i..i + n]);
+                    });
+                }
             }
         }
     }
@@ -67,18 +76,18 @@ pub enum Strategy {
 impl Strategy {
     /// The number of bits of each of `n_tokens` tokens.
     pub fn bits_per_token(self, n_tokens: usize) -> Vec<u32> {
+        (0..n_tokens).map(|i| self.bits_of(i, n_tokens)).collect()
+    }
+
+    /// The number of bits of token `index` of `n_tokens`.
+    pub fn bits_of(self, index: usize, n_tokens: usize) -> u32 {
         match self {
-            Strategy::BitsPerToken(k) => vec![k; n_tokens],
+            Strategy::BitsPerToken(k) => k,
             Strategy::BitsPerFeature(budget) => {
-                if n_tokens == 0 {
-                    return Vec::new();
-                }
                 let budget = budget as usize;
-                let k = budget / n_tokens;
-                let residue = budget % n_tokens;
-                (0..n_tokens)
-                    .map(|i| (k + usize::from(i < residue)) as u32)
-                    .collect()
+                let k = budget / n_tokens.max(1);
+                let residue = budget % n_tokens.max(1);
+                (k + usize::from(index < residue)) as u32
             }
         }
     }
