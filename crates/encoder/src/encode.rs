@@ -128,6 +128,14 @@ struct Chunk {
     outcomes: Vec<Result<Vec<Option<String>>, RowError>>,
 }
 
+/// What has been written so far.
+struct Written<W: Write> {
+    writer: FileWriter<W>,
+    dictionaries: Vec<Vec<String>>,
+    summary: EncodeSummary,
+    fill_total: f64,
+}
+
 /// Words per filter and fields per record of a chunk.
 #[derive(Clone, Copy)]
 struct ChunkShape {
@@ -780,6 +788,67 @@ impl Encoder {
         Ok(true)
     }
 
+    /// Write the encoded rows of `chunk` (then empty it), or stop at the
+    /// first bad row with [`OnError::Stop`].
+    fn write_chunk<W: Write>(
+        &self,
+        chunk: &mut Chunk,
+        shape: ChunkShape,
+        written: &mut Written<W>,
+        options: &EncodeOptions,
+    ) -> Result<(), EncodeError> {
+        let summary = &mut written.summary;
+        for (index, outcome) in chunk.outcomes.drain(..).enumerate() {
+            let (row, line) = chunk.rows[index];
+            summary.rows_read += 1;
+            match outcome {
+                Ok(strata) => {
+                    let codes: Vec<u16> = strata
+                        .iter()
+                        .zip(written.dictionaries.iter_mut())
+                        .map(|(value, dictionary)| code_of(value.as_deref(), dictionary))
+                        .collect::<Result<_, _>>()?;
+                    let words = &chunk.words[index * shape.out_words..][..shape.out_words];
+                    written.writer.push(row, &codes, words)?;
+                    summary.rows_encoded += 1;
+                    let set: u32 = words.iter().map(|w| w.count_ones()).sum();
+                    written.fill_total += f64::from(set) / (words.len() * 64) as f64;
+                    let missing = &chunk.missing[index * shape.fields..][..shape.fields];
+                    for (field, _) in missing.iter().enumerate().filter(|m| *m.1) {
+                        *summary
+                            .missing_per_field
+                            .get_mut(&self.schema.fields[field].name)
+                            .expect("every field has an entry") += 1;
+                    }
+                }
+                Err(error) => {
+                    if options.on_error == OnError::Stop {
+                        return Err(EncodeError::Row {
+                            row,
+                            line,
+                            field: error.field,
+                            reason: error.reason,
+                        });
+                    }
+                    *summary
+                        .rejected_by_reason
+                        .entry(error.reason.clone())
+                        .or_insert(0) += 1;
+                    if summary.rejected.len() < 1000 {
+                        summary.rejected.push(Rejection {
+                            row,
+                            line,
+                            field: error.field,
+                            reason: error.reason,
+                        });
+                    }
+                }
+            }
+        }
+        chunk.len = 0;
+        Ok(())
+    }
+
     /// Encode the records of `chunk` in parallel into its words, missing
     /// flags and outcomes.
     fn encode_chunk(
@@ -832,24 +901,31 @@ impl Encoder {
         } = self.read_header(&mut reader, options)?;
         let sources = self.resolve(header.as_deref(), n_columns)?;
         let n_strata = self.schema.strata.len();
-        let mut writer = FileWriter::new(output, self.output_length(), n_strata)?;
-        let mut dictionaries: Vec<Vec<String>> = vec![Vec::new(); n_strata];
-        let mut summary = EncodeSummary::default();
+        let mut written = Written {
+            writer: FileWriter::new(output, self.output_length(), n_strata)?,
+            dictionaries: vec![Vec::new(); n_strata],
+            summary: EncodeSummary::default(),
+            fill_total: 0.0,
+        };
         for field in &self.schema.fields {
-            summary.missing_per_field.insert(field.name.clone(), 0);
+            written
+                .summary
+                .missing_per_field
+                .insert(field.name.clone(), 0);
         }
-        let mut fill_total = 0f64;
         let mut next_row = 0u64;
         let chunk_rows = options.chunk_rows.max(1);
         let shape = ChunkShape {
             out_words: self.output_length().words(),
             fields: self.schema.fields.len(),
         };
-        // Two chunks in turn: while the workers encode one, the calling
-        // thread reads the next (and then helps encode).
+        // Three chunks in turn: while the workers encode one, the calling
+        // thread writes the one before and reads the one after (and then
+        // helps encode).
+        let mut previous = Chunk::default();
         let mut current = Chunk::default();
         let mut next = Chunk::default();
-        let mut done = !self.fill_chunk(
+        let mut more = self.fill_chunk(
             &mut reader,
             &mut current,
             pending.take(),
@@ -857,14 +933,20 @@ impl Encoder {
             &mut next_row,
             options,
         )?;
-        while current.len > 0 {
+        let mut read_error = None;
+        while current.len > 0 || previous.len > 0 {
+            let mut wrote = Ok(());
             let mut read = Ok(false);
             rayon::in_place_scope(|scope| {
-                let current = &mut current;
-                let sources = &sources;
-                scope.spawn(move |_| self.encode_chunk(sources, current, shape, n_columns));
+                if current.len > 0 {
+                    let current = &mut current;
+                    let sources = &sources;
+                    scope.spawn(move |_| self.encode_chunk(sources, current, shape, n_columns));
+                }
+                wrote = self.write_chunk(&mut previous, shape, &mut written, options);
+                progress(written.summary.rows_read);
                 next.len = 0;
-                if !done {
+                if more && wrote.is_ok() {
                     read = self.fill_chunk(
                         &mut reader,
                         &mut next,
@@ -875,59 +957,29 @@ impl Encoder {
                     );
                 }
             });
-            for (index, outcome) in current.outcomes.drain(..).enumerate() {
-                let (row, line) = current.rows[index];
-                summary.rows_read += 1;
-                match outcome {
-                    Ok(strata) => {
-                        let codes: Vec<u16> = strata
-                            .iter()
-                            .zip(dictionaries.iter_mut())
-                            .map(|(value, dictionary)| code_of(value.as_deref(), dictionary))
-                            .collect::<Result<_, _>>()?;
-                        let words = &current.words[index * shape.out_words..][..shape.out_words];
-                        writer.push(row, &codes, words)?;
-                        summary.rows_encoded += 1;
-                        let set: u32 = words.iter().map(|w| w.count_ones()).sum();
-                        fill_total += f64::from(set) / (words.len() * 64) as f64;
-                        let missing = &current.missing[index * shape.fields..][..shape.fields];
-                        for (field, _) in missing.iter().enumerate().filter(|m| *m.1) {
-                            *summary
-                                .missing_per_field
-                                .get_mut(&self.schema.fields[field].name)
-                                .expect("every field has an entry") += 1;
-                        }
-                    }
-                    Err(error) => {
-                        if options.on_error == OnError::Stop {
-                            return Err(EncodeError::Row {
-                                row,
-                                line,
-                                field: error.field,
-                                reason: error.reason,
-                            });
-                        }
-                        *summary
-                            .rejected_by_reason
-                            .entry(error.reason.clone())
-                            .or_insert(0) += 1;
-                        if summary.rejected.len() < 1000 {
-                            summary.rejected.push(Rejection {
-                                row,
-                                line,
-                                field: error.field,
-                                reason: error.reason,
-                            });
-                        }
-                    }
+            wrote?;
+            match read {
+                Ok(has_more) => more = has_more,
+                Err(error) => {
+                    // Reported once the rows before it are written (their
+                    // errors come first).
+                    read_error = Some(error);
+                    more = false;
+                    next.len = 0;
                 }
             }
-            progress(summary.rows_read);
-            // A read error after the rows before it are written (their
-            // errors come first).
-            done = !read?;
+            std::mem::swap(&mut previous, &mut current);
             std::mem::swap(&mut current, &mut next);
         }
+        if let Some(error) = read_error {
+            return Err(error);
+        }
+        let Written {
+            writer,
+            dictionaries,
+            mut summary,
+            fill_total,
+        } = written;
         if summary.rows_read == 0 {
             return Err(EncodeError::Input(
                 "the file has a header but no data rows".into(),
