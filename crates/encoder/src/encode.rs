@@ -1606,6 +1606,45 @@ field = "exploitation"
         csv
     }
 
+    /// Errors come in file order although chunks are read, encoded and
+    /// written at the same time: a bad value in an early chunk wins over an
+    /// unreadable record in a later one.
+    #[test]
+    fn errors_come_in_file_order() {
+        let mut csv = String::from("given_name,family_name,date_of_birth\n");
+        for row in 0..40 {
+            let date = if row == 3 { "not a date" } else { "1990-01-02" };
+            let given = if row == 30 {
+                "x".repeat(400)
+            } else {
+                "Anna".into()
+            };
+            csv.push_str(&format!("{given},Jansen,{date}\n"));
+        }
+        let encoder = encoder(1);
+        for (on_error, expected_row) in [(OnError::Stop, 3), (OnError::Skip, 30)] {
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let options = EncodeOptions {
+                    chunk_rows: 2,
+                    on_error,
+                    max_record_bytes: 100,
+                    ..EncodeOptions::default()
+                };
+                let error = pool
+                    .install(|| encoder.encode_csv(csv.as_bytes(), Vec::new(), &options, &|_| {}))
+                    .unwrap_err();
+                match error {
+                    EncodeError::Row { row, .. } => assert_eq!(row, expected_row, "{on_error:?}"),
+                    other => panic!("{other}"),
+                }
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
