@@ -44,7 +44,27 @@ enum Command {
     Audit(cmd::audit::Args),
 }
 
+/// Serve every allocation of 64 KiB or more with its own mapping.
+///
+/// glibc raises its mmap threshold each time a mapped block is freed, up to
+/// 32 MiB, after which large short-lived buffers (the linker's tiles, the
+/// growing pair lists) are carved out of the heap and their freed space
+/// stays resident: `zicht link` on two sources of 100,000 filters peaked at
+/// 37 MB instead of 29 MB. A fixed threshold turns that adjustment off.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets an allocator parameter; called before any
+    // thread is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 10);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) removes the temporary
     // files it was writing, so it leaves no partial output behind.
     let _ = ctrlc::set_handler(|| {

@@ -66,7 +66,7 @@ fn main() {
     let tile_kib: usize = std::env::var("ZICHT_TILE_KIB")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+        .unwrap_or(256);
     // ZICHT_BACKEND=avx512 (etc.) times one backend only.
     let only: Option<String> = std::env::var("ZICHT_BACKEND").ok();
     for backend in Backend::ALL.into_iter().filter(|b| b.is_available()) {
@@ -76,7 +76,6 @@ fn main() {
         let options = KernelOptions {
             backend,
             target_tile_bytes: tile_kib << 10,
-            ..KernelOptions::default()
         };
         let cpu_before = cpu_seconds();
         let started = Instant::now();

@@ -22,11 +22,14 @@
 //! integers: `|a∧b|` against a table of minimum intersections indexed by
 //! `|a| + |b|`.
 //!
-//! Queries are cut into tiles of [`KernelOptions::query_tile`] records and
-//! their targets into tiles of about [`KernelOptions::target_tile_bytes`],
-//! so that the targets stay in cache; rayon spreads the query tiles over
-//! threads, and the tiles' results are concatenated in tile order and
-//! sorted, so the result does not depend on the thread count.
+//! Targets are cut into tiles of about [`KernelOptions::target_tile_bytes`]
+//! (256 KiB: they stay in the L2 cache), the unit of parallel work: a tile
+//! is transposed when its turn comes and then compared with every query
+//! whose window reaches into it (a run of queries, since windows only grow
+//! with the popcount). Memory holds one tile per thread beyond the input,
+//! never a transposed copy of a whole source. The tiles' results are
+//! concatenated and sorted, so the result does not depend on the thread
+//! count.
 //!
 //! [`find_pairs_reference`] compares every pair with a plain loop; the tests
 //! check that every backend gives identical results.
@@ -34,7 +37,6 @@
 mod backends;
 mod blocks;
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -270,9 +272,9 @@ impl Backend {
 pub struct KernelOptions {
     /// The AND-popcount implementation.
     pub backend: Backend,
-    /// Query records per tile (the unit of parallel work).
-    pub query_tile: usize,
-    /// Approximate bytes of target filters per tile.
+    /// Approximate bytes of target filters per tile: the unit of parallel
+    /// work, transposed when its turn comes and then compared with every
+    /// query that can reach it (so it should stay in the L2 cache).
     pub target_tile_bytes: usize,
 }
 
@@ -280,8 +282,7 @@ impl Default for KernelOptions {
     fn default() -> Self {
         KernelOptions {
             backend: Backend::Auto,
-            query_tile: 64,
-            target_tile_bytes: 64 << 10,
+            target_tile_bytes: 256 << 10,
         }
     }
 }
@@ -314,7 +315,6 @@ struct Pairing<'a> {
     queries: &'a SortedSource,
     query_matrix: &'a FilterMatrix,
     targets: &'a SortedSource,
-    blocks: &'a TargetBlocks,
     /// Both are the same source: each query only meets later targets.
     same_source: bool,
     /// Minimum intersection by popcount sum for the lowest threshold that
@@ -329,12 +329,12 @@ struct Pairing<'a> {
 impl<'a> Pairing<'a> {
     fn new(
         queries: (&'a SortedSource, &'a FilterMatrix),
-        targets: (&'a SortedSource, &'a TargetBlocks),
+        targets: &'a SortedSource,
         same_source: bool,
         search: Threshold,
         bits: u32,
     ) -> Pairing<'a> {
-        let count_at_most = &targets.0.count_at_most;
+        let count_at_most = &targets.count_at_most;
         let mut window_lo = vec![0u32; bits as usize + 1];
         let mut window_hi = vec![0u32; bits as usize + 1];
         // Popcount 0 keeps the empty window: empty filters never match.
@@ -347,8 +347,7 @@ impl<'a> Pairing<'a> {
         Pairing {
             queries: queries.0,
             query_matrix: queries.1,
-            targets: targets.0,
-            blocks: targets.1,
+            targets,
             same_source,
             keep_min: min_table(search, 2 * bits),
             window_lo,
@@ -370,35 +369,65 @@ impl<'a> Pairing<'a> {
     }
 }
 
-/// What one query tile found.
+/// What one target tile found.
 struct TileOutput {
     pairs: Vec<Pair>,
     comparisons: u64,
     histogram: Histogram,
 }
 
-/// Compare the queries at sorted positions `queries` with their windows,
-/// in groups of [`GROUP`] queries, over target tiles of `tile_blocks`
-/// blocks.
-fn run_tile(
+/// The first index in `0..n` where `pred` holds, for a `pred` that is false
+/// then true.
+fn first_where(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+/// Compare the targets of `tile` (transposed, a part of the pairing's
+/// target source) with every query whose window reaches into them, in
+/// groups of [`GROUP`] queries, adding what is found to `output`.
+fn run_target_tile(
     pairing: &Pairing<'_>,
     tables: &Tables,
-    queries: Range<usize>,
-    tile_blocks: usize,
+    tile: &TargetBlocks,
     backend: Backend,
-) -> TileOutput {
-    let mut output = TileOutput {
-        pairs: Vec::new(),
-        comparisons: 0,
-        histogram: Histogram::new(tables.floor),
+    output: &mut TileOutput,
+) {
+    let n_queries = pairing.queries.len();
+    let start = (tile.first_block * LANES) as u32;
+    let end = (((tile.first_block + tile.n_blocks()) * LANES).min(pairing.targets.len())) as u32;
+    // Windows only grow with the query's position (popcount order), so the
+    // queries reaching the tile are a run.
+    let first = first_where(n_queries, |q| pairing.window(q).1 > start);
+    let last = if pairing.same_source {
+        n_queries.min((end as usize).saturating_sub(1))
+    } else {
+        first_where(n_queries, |q| pairing.window(q).0 >= end)
     };
-    let windows: Vec<(u32, u32)> = queries.clone().map(|q| pairing.window(q)).collect();
-    output.comparisons = windows
+    if first >= last {
+        return;
+    }
+    // Each query's window cut to the tile.
+    let windows: Vec<(u32, u32)> = (first..last)
+        .map(|q| {
+            let (lo, hi) = pairing.window(q);
+            (lo.max(start), hi.min(end))
+        })
+        .collect();
+    output.comparisons += windows
         .iter()
         .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
-        .sum();
-    // Each group: its queries and the blocks its windows touch.
-    let mut groups: Vec<(usize, Group<'_>, Range<usize>)> = Vec::new();
+        .sum::<u64>();
+    let mut candidates = Vec::new();
+    let mut early_exit = EarlyExit::default();
     for (group_index, chunk) in windows.chunks(GROUP).enumerate() {
         let (lo, hi) = chunk
             .iter()
@@ -407,63 +436,44 @@ fn run_tile(
         if lo >= hi {
             continue;
         }
-        let first = queries.start + group_index * GROUP;
+        let group_first = first + group_index * GROUP;
+        let position = |offset: usize| group_first + offset.min(chunk.len() - 1);
         let row = |offset: usize| {
-            let position = first + offset.min(chunk.len() - 1);
-            let index = pairing.queries.order[position] as usize;
-            (
-                pairing.query_matrix.row(index),
-                pairing.queries.popcounts[position],
-            )
+            let index = pairing.queries.order[position(offset)] as usize;
+            pairing.query_matrix.row(index)
         };
         let rows = [row(0), row(1), row(2), row(3)];
         let group = Group {
-            rows: rows.map(|r| r.0),
-            popcounts: rows.map(|r| r.1),
-            suffix: rows.map(|r| blocks::suffix_popcounts(r.0)),
+            rows,
+            popcounts: std::array::from_fn(|j| pairing.queries.popcounts[position(j)]),
+            // Cheap next to the group's work over a whole tile.
+            suffix: rows.map(blocks::suffix_popcounts),
             keep_min: &pairing.keep_min,
         };
-        let blocks = lo as usize / LANES..(hi as usize).div_ceil(LANES);
-        groups.push((first, group, blocks));
-    }
-    let Some(all_start) = groups.iter().map(|g| g.2.start).min() else {
-        return output;
-    };
-    let all_end = groups.iter().map(|g| g.2.end).max().unwrap_or(all_start);
-    let mut candidates = Vec::new();
-    let mut early_exit = EarlyExit::default();
-    let mut tile_start = all_start;
-    while tile_start < all_end {
-        let tile_end = (tile_start + tile_blocks).min(all_end);
-        for (first, group, blocks) in &groups {
-            let start = blocks.start.max(tile_start);
-            let end = blocks.end.min(tile_end);
-            if start >= end {
-                continue;
+        // Block indices local to the tile.
+        let blocks = (lo as usize / LANES - tile.first_block)
+            ..((hi as usize).div_ceil(LANES) - tile.first_block);
+        backends::compare(
+            backend,
+            &group,
+            tile,
+            blocks,
+            &mut early_exit,
+            &mut candidates,
+        );
+        for mut candidate in candidates.drain(..) {
+            let query = group_first + usize::from(candidate.query);
+            if query >= last {
+                continue; // padding of the last group
             }
-            backends::compare(
-                backend,
-                group,
-                pairing.blocks,
-                start..end,
-                &mut early_exit,
-                &mut candidates,
-            );
-            for candidate in candidates.drain(..) {
-                let query = first + usize::from(candidate.query);
-                if query >= queries.end {
-                    continue; // padding of the last group
-                }
-                let (lo, hi) = windows[query - queries.start];
-                if candidate.target < lo || candidate.target >= hi {
-                    continue; // outside the window, or a padding lane
-                }
-                keep(pairing, tables, query, candidate, &mut output);
+            candidate.target += (tile.first_block * LANES) as u32;
+            let (lo, hi) = windows[query - first];
+            if candidate.target < lo || candidate.target >= hi {
+                continue; // outside the window, or a padding lane
             }
+            keep(pairing, tables, query, candidate, output);
         }
-        tile_start = tile_end;
     }
-    output
 }
 
 /// The rare path: a pair reached the candidate bound; decide exactly what
@@ -519,9 +529,9 @@ fn keep(
 /// source (at most 256 sources).
 ///
 /// Each source is sorted by popcount. Then, target source by target
-/// source, the targets' filters are transposed into blocks of eight and every query source up to it (the same source only when
-/// `rule.within` is set) is compared with them: beyond the input, memory
-/// holds one source's filters at a time.
+/// source and tile by tile (in parallel), the tile's filters are
+/// transposed into blocks of eight and every query source up to it (the
+/// same source only when `rule.within` is set) is compared with them.
 pub fn find_pairs(
     matrices: &[&FilterMatrix],
     rule: &PairRule,
@@ -551,38 +561,31 @@ pub fn find_pairs(
         })
         .collect();
     let backend = options.backend.resolve();
-    let query_tile = options.query_tile.max(1);
-    let tile_blocks = (options.target_tile_bytes / (length.words() * 64 * LANES)).max(1);
-    // Work items: (query source, target source, query range).
-    let mut items_by_target: Vec<Vec<(usize, Range<usize>)>> = Vec::new();
-    for target in 0..sorted.len() {
-        let mut items = Vec::new();
-        let last = if within_search.is_some() {
-            target + 1
+    // A block holds eight filters: 64 bytes a word.
+    let tile_blocks = (options.target_tile_bytes / (length.words() * 64)).max(1);
+    // Which query sources meet each target source: the ones before it,
+    // and itself when same-source pairs are compared.
+    let query_sources = |target: usize| {
+        if within_search.is_some() {
+            0..target + 1
         } else {
-            target
-        };
-        for (query, source) in sorted.iter().enumerate().take(last) {
-            let n = source.len();
-            items.extend(
-                (0..n.div_ceil(query_tile))
-                    .map(|tile| (query, tile * query_tile..((tile + 1) * query_tile).min(n))),
-            );
+            0..target
         }
-        items_by_target.push(items);
-    }
-    let n_tiles: usize = items_by_target.iter().map(Vec::len).sum();
+    };
+    let n_tiles: usize = (0..sorted.len())
+        .filter(|&target| !query_sources(target).is_empty())
+        .map(|target| sorted[target].len().div_ceil(LANES).div_ceil(tile_blocks))
+        .sum();
     progress.start(Phase::Compare, n_tiles as u64);
     let done = AtomicU64::new(0);
     let mut histogram = Histogram::new(rule.histogram_floor);
     let mut comparisons = 0;
     let mut pairs = Vec::new();
-    for (target, items) in items_by_target.iter().enumerate() {
-        if items.is_empty() || sorted[target].len() == 0 {
+    for target in 0..sorted.len() {
+        if query_sources(target).is_empty() || sorted[target].len() == 0 {
             continue;
         }
-        let blocks = TargetBlocks::new(matrices[target], &sorted[target]);
-        let pairings: Vec<Pairing<'_>> = (0..sorted.len())
+        let pairings: Vec<Pairing<'_>> = query_sources(target)
             .map(|query| {
                 let same_source = query == target;
                 let search = if same_source {
@@ -592,23 +595,30 @@ pub fn find_pairs(
                 };
                 Pairing::new(
                     (&sorted[query], matrices[query]),
-                    (&sorted[target], &blocks),
+                    &sorted[target],
                     same_source,
                     search,
                     bits,
                 )
             })
             .collect();
-        let outputs: Vec<TileOutput> = items
-            .par_iter()
-            .map(|(query, range)| {
-                let output = run_tile(
-                    &pairings[*query],
-                    &tables,
-                    range.clone(),
-                    tile_blocks,
-                    backend,
-                );
+        let n_blocks = sorted[target].len().div_ceil(LANES);
+        // The unit of parallel work: one tile of targets, transposed when
+        // its turn comes (memory holds a tile per thread, not a copy of
+        // the source), against every query that can reach it.
+        let outputs: Vec<TileOutput> = (0..n_blocks.div_ceil(tile_blocks))
+            .into_par_iter()
+            .map(|tile| {
+                let blocks = tile * tile_blocks..((tile + 1) * tile_blocks).min(n_blocks);
+                let tile = TargetBlocks::new(matrices[target], &sorted[target], blocks);
+                let mut output = TileOutput {
+                    pairs: Vec::new(),
+                    comparisons: 0,
+                    histogram: Histogram::new(tables.floor),
+                };
+                for pairing in &pairings {
+                    run_target_tile(pairing, &tables, &tile, backend, &mut output);
+                }
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress.advance(Phase::Compare, finished);
                 output
@@ -771,10 +781,9 @@ mod tests {
         let refs: Vec<&FilterMatrix> = matrices.iter().collect();
         let expected = find_pairs_reference(&refs, rule);
         for backend in available_backends() {
-            for (query_tile, target_tile_bytes) in [(1, 1), (7, 3000), (64, 64 << 10)] {
+            for target_tile_bytes in [1, 3000, 64 << 10, 256 << 10] {
                 let options = KernelOptions {
                     backend,
-                    query_tile,
                     target_tile_bytes,
                 };
                 let found = find_pairs(&refs, rule, &options, &NoProgress);
@@ -894,7 +903,7 @@ mod tests {
             let refs: Vec<&FilterMatrix> = matrices.iter().collect();
             let expected = find_pairs_reference(&refs, &rule);
             for backend in available_backends() {
-                let options = KernelOptions { backend, query_tile: 3, target_tile_bytes: 64 };
+                let options = KernelOptions { backend, target_tile_bytes: 64 };
                 let found = find_pairs(&refs, &rule, &options, &NoProgress);
                 proptest::prop_assert_eq!(&found.pairs, &expected.pairs);
                 proptest::prop_assert_eq!(&found.histogram, &expected.histogram);

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -109,38 +109,67 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn score(pair: &crate::Pair) -> String {
-    format!("{:.6}", pair.dice())
-}
-
 /// `clusters.csv`: `cluster,source,row`, by cluster, then source, then row.
 pub fn render_clusters(sources: &[Source], linkage: &Linkage) -> String {
-    let mut text = String::from("cluster,source,row\n");
+    let mut out = Vec::new();
+    let _ = write_clusters(&mut out, sources, linkage);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`render_clusters`] written to `out` as it is made.
+///
+/// # Errors
+/// What `out` returns.
+pub fn write_clusters(
+    out: &mut dyn Write,
+    sources: &[Source],
+    linkage: &Linkage,
+) -> std::io::Result<()> {
+    out.write_all(b"cluster,source,row\n")?;
     let labels: Vec<String> = sources.iter().map(|s| csv_field(s.label())).collect();
     for (cluster, members) in linkage.clustering.members().iter().enumerate() {
         for &record in members {
             let source = usize::from(linkage.record_sources[record as usize]);
             let row = sources[source].rows()[linkage.record_index[record as usize] as usize];
-            let _ = writeln!(text, "{cluster},{},{row}", labels[source]);
+            writeln!(out, "{cluster},{},{row}", labels[source])?;
         }
     }
-    text
+    Ok(())
 }
 
 /// `links.csv`: `source_a,row_a,source_b,row_b,score`, by record ids.
 pub fn render_links(sources: &[Source], linkage: &Linkage) -> String {
-    let mut text = String::from("source_a,row_a,source_b,row_b,score\n");
+    let mut out = Vec::new();
+    let _ = write_links(&mut out, sources, linkage);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`render_links`] written to `out` as it is made.
+///
+/// # Errors
+/// What `out` returns.
+pub fn write_links(
+    out: &mut dyn Write,
+    sources: &[Source],
+    linkage: &Linkage,
+) -> std::io::Result<()> {
+    out.write_all(b"source_a,row_a,source_b,row_b,score\n")?;
+    let labels: Vec<String> = sources.iter().map(|s| csv_field(s.label())).collect();
     let describe = |record: u32| {
         let source = usize::from(linkage.record_sources[record as usize]);
         let row = sources[source].rows()[linkage.record_index[record as usize] as usize];
-        (csv_field(sources[source].label()), row)
+        (&labels[source], row)
     };
     for pair in &linkage.links {
         let (label_a, row_a) = describe(pair.first);
         let (label_b, row_b) = describe(pair.second);
-        let _ = writeln!(text, "{label_a},{row_a},{label_b},{row_b},{}", score(pair));
+        writeln!(
+            out,
+            "{label_a},{row_a},{label_b},{row_b},{:.6}",
+            pair.dice()
+        )?;
     }
-    text
+    Ok(())
 }
 
 /// The majority stratum value of a cluster's records in one column; ties go
@@ -198,9 +227,9 @@ pub fn capture_table(sources: &[Source], linkage: &Linkage) -> Result<CaptureTab
         })
         .collect();
     let mut cells: BTreeMap<(Vec<bool>, Vec<String>), u64> = BTreeMap::new();
-    for members in linkage.clustering.members() {
+    for members in linkage.clustering.members().iter() {
         let mut history = vec![false; sources.len()];
-        for &record in &members {
+        for &record in members {
             history[usize::from(linkage.record_sources[record as usize])] = true;
         }
         let values = (0..strata.len())
@@ -369,9 +398,10 @@ pub fn render_summary(
     let mut linked_across = vec![0usize; n_sources];
     let mut several = 0;
     let mut largest = 0;
-    for members in linkage.clustering.members() {
-        let mut per_source = vec![0usize; n_sources];
-        for &record in &members {
+    let mut per_source = vec![0usize; n_sources];
+    for members in linkage.clustering.members().iter() {
+        per_source.fill(0);
+        for &record in members {
             per_source[usize::from(linkage.record_sources[record as usize])] += 1;
         }
         let present = per_source.iter().filter(|&&n| n > 0).count();
@@ -438,7 +468,7 @@ pub fn render_groups(sources: &[Source], linkage: &Linkage) -> String {
     let groups: Vec<Vec<(usize, u64)>> = linkage
         .clustering
         .members()
-        .into_iter()
+        .iter()
         .filter(|members| members.len() >= 2)
         .map(|members| {
             members
@@ -474,37 +504,50 @@ pub fn write_outputs(
     check_output_dir(dir, options.force)?;
     let started = std::time::Instant::now();
     let capture = capture_table(sources, linkage)?;
-    let mut files: Vec<(PathBuf, String)> = vec![
-        (dir.join("clusters.csv"), render_clusters(sources, linkage)),
-        (dir.join("links.csv"), render_links(sources, linkage)),
-        (dir.join("capture.csv"), render_capture(&capture)),
-        (dir.join("scores.csv"), render_scores(linkage)),
-    ];
-    if let Some(groups) = &options.groups {
-        files.push((groups.clone(), render_groups(sources, linkage)));
-    }
-    let mut timings = linkage.timings;
-    timings.write_ms = started.elapsed().as_millis() as u64;
-    files.push((
-        dir.join("summary.json"),
-        render_summary(sources, linkage, config, &capture, &timings),
-    ));
-
     std::fs::create_dir_all(dir).map_err(|source| LinkError::Output {
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut pending = Vec::with_capacity(files.len());
-    for (path, text) in &files {
-        let mut file = AtomicFile::create(path)?;
-        file.file()
-            .write_all(text.as_bytes())
-            .map_err(|source| LinkError::Output {
-                path: path.clone(),
-                source,
-            })?;
-        pending.push(file);
+    // Each file is written through a buffer as it is rendered (the large
+    // ones are never held whole in memory), and all are renamed into place
+    // only when every one is complete.
+    type Render<'a> = Box<dyn Fn(&mut dyn Write) -> std::io::Result<()> + 'a>;
+    let text = |text: String| -> Render<'_> { Box::new(move |out| out.write_all(text.as_bytes())) };
+    let mut files: Vec<(PathBuf, Render<'_>)> = vec![
+        (
+            dir.join("clusters.csv"),
+            Box::new(|out| write_clusters(out, sources, linkage)),
+        ),
+        (
+            dir.join("links.csv"),
+            Box::new(|out| write_links(out, sources, linkage)),
+        ),
+        (dir.join("capture.csv"), text(render_capture(&capture))),
+        (dir.join("scores.csv"), text(render_scores(linkage))),
+    ];
+    if let Some(groups) = &options.groups {
+        files.push((groups.clone(), text(render_groups(sources, linkage))));
     }
+    let mut pending = Vec::with_capacity(files.len() + 1);
+    let write = |path: &Path, render: &Render<'_>| -> Result<AtomicFile, LinkError> {
+        let mut file = AtomicFile::create(path)?;
+        let output_error = |source| LinkError::Output {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut writer = file.writer();
+        render(&mut writer).map_err(output_error)?;
+        writer.flush().map_err(output_error)?;
+        drop(writer);
+        Ok(file)
+    };
+    for (path, render) in &files {
+        pending.push(write(path, render)?);
+    }
+    let mut timings = linkage.timings;
+    timings.write_ms = started.elapsed().as_millis() as u64;
+    let summary = text(render_summary(sources, linkage, config, &capture, &timings));
+    pending.push(write(&dir.join("summary.json"), &summary)?);
     for file in pending {
         file.commit()?;
     }

@@ -74,13 +74,55 @@ pub struct Clustering {
 }
 
 impl Clustering {
-    /// The record ids of each cluster, increasing.
-    pub fn members(&self) -> Vec<Vec<u32>> {
-        let mut members = vec![Vec::new(); self.n_clusters];
-        for (record, &cluster) in self.cluster_of.iter().enumerate() {
-            members[cluster as usize].push(record as u32);
+    /// The record ids of each cluster, increasing: one flat array (no
+    /// allocation per cluster).
+    pub fn members(&self) -> Members {
+        let mut starts = vec![0u32; self.n_clusters + 1];
+        for &cluster in &self.cluster_of {
+            starts[cluster as usize + 1] += 1;
         }
-        members
+        for c in 1..starts.len() {
+            starts[c] += starts[c - 1];
+        }
+        let mut next: Vec<u32> = starts[..self.n_clusters].to_vec();
+        let mut records = vec![0u32; self.cluster_of.len()];
+        for (record, &cluster) in self.cluster_of.iter().enumerate() {
+            let slot = &mut next[cluster as usize];
+            records[*slot as usize] = record as u32;
+            *slot += 1;
+        }
+        Members { starts, records }
+    }
+}
+
+/// Each cluster's record ids, increasing, in one flat array
+/// ([`Clustering::members`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Members {
+    /// Cluster `c` is `records[starts[c]..starts[c + 1]]`.
+    starts: Vec<u32>,
+    records: Vec<u32>,
+}
+
+impl Members {
+    /// The number of clusters.
+    pub fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Whether there are no clusters.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The record ids of cluster `cluster`, increasing.
+    pub fn get(&self, cluster: usize) -> &[u32] {
+        &self.records[self.starts[cluster] as usize..self.starts[cluster + 1] as usize]
+    }
+
+    /// Every cluster's record ids, by cluster.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u32]> + '_ {
+        (0..self.len()).map(|cluster| self.get(cluster))
     }
 }
 
@@ -297,7 +339,7 @@ mod tests {
     fn check_invariant(clustering: &Clustering, sources: &[u8], pairs: &[Pair]) {
         // Records of one source in one cluster are connected by same-source
         // pairs inside that cluster.
-        for members in clustering.members() {
+        for members in clustering.members().iter() {
             for source in 0..32u8 {
                 let of_source: Vec<u32> = members
                     .iter()
@@ -375,7 +417,7 @@ mod tests {
             };
             for solver in [Solver::Greedy, Solver::Optimal] {
                 let clustering = solve(records, 2, &mut cross.clone(), solver).unwrap();
-                for members in clustering.members() {
+                for members in clustering.members().iter() {
                     assert!(members.len() <= 2);
                     if members.len() == 2 {
                         assert_ne!(sources[members[0] as usize], sources[members[1] as usize]);

@@ -216,9 +216,9 @@ fn two_registries_recover_the_truth() {
     let mut config = LinkConfig::new(threshold("0.8"));
     config.dedup = Dedup::Off;
     let linkage = link(&sources, &config, &NoProgress).unwrap();
-    for members in linkage.clustering.members() {
+    for members in linkage.clustering.members().iter() {
         let mut seen = BTreeSet::new();
-        for record in members {
+        for &record in members {
             assert!(
                 seen.insert(linkage.record_sources[record as usize]),
                 "two records of one source"

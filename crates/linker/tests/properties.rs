@@ -60,11 +60,11 @@ fn partition(sources: &[Source], config: &LinkConfig) -> BTreeSet<BTreeSet<(Stri
     linkage
         .clustering
         .members()
-        .into_iter()
+        .iter()
         .map(|members| {
             members
-                .into_iter()
-                .map(|record| {
+                .iter()
+                .map(|&record| {
                     let source = usize::from(linkage.record_sources[record as usize]);
                     let index = linkage.record_index[record as usize] as usize;
                     (

@@ -603,7 +603,7 @@ mod tests {
                 targets.push(&row);
             }
             let sorted = SortedSource::new(&targets, 0);
-            let blocks = TargetBlocks::new(&targets, &sorted);
+            let blocks = TargetBlocks::new(&targets, &sorted, 0..usize::MAX);
             let popcounts: [u32; GROUP] =
                 std::array::from_fn(|j| queries[j].iter().map(|w| w.count_ones()).sum());
             // A bound of 0 reports every lane; Dice 0.5 and 0.9 report some

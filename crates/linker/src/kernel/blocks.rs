@@ -70,9 +70,13 @@ impl SortedSource {
     }
 }
 
-/// A source's filters in sorted order, transposed into blocks of
-/// [`LANES`] rows.
+/// Some of a source's filters in sorted order (blocks `first_block ..`),
+/// transposed into blocks of [`LANES`] rows. Block indices into it are
+/// local: local block `b` holds sorted records
+/// `8 (first_block + b) .. 8 (first_block + b + 1)`.
 pub(crate) struct TargetBlocks {
+    /// The first block (of the whole source) held.
+    pub(crate) first_block: usize,
     /// Words per filter (not the padded stride).
     pub(crate) n_words: usize,
     /// `n_blocks · n_words` storage words of [`LANES`] lanes each.
@@ -85,14 +89,25 @@ pub(crate) struct TargetBlocks {
 }
 
 impl TargetBlocks {
-    /// Transpose `matrix`'s rows in the order of `sorted`.
-    pub(crate) fn new(matrix: &FilterMatrix, sorted: &SortedSource) -> TargetBlocks {
+    /// Transpose the rows of `matrix` in blocks `blocks` of the order of
+    /// `sorted` (blocks past the end are left out).
+    pub(crate) fn new(
+        matrix: &FilterMatrix,
+        sorted: &SortedSource,
+        blocks: std::ops::Range<usize>,
+    ) -> TargetBlocks {
         let n_words = matrix.length().words();
-        let n_blocks = sorted.len().div_ceil(LANES);
+        let first_block = blocks.start;
+        let end_block = blocks
+            .end
+            .min(sorted.len().div_ceil(LANES))
+            .max(first_block);
+        let n_blocks = end_block - first_block;
         let mut data = vec![Block::default(); n_blocks * n_words];
         let mut suffix = vec![Block::default(); n_blocks * CHECKPOINTS];
-        for (position, &index) in sorted.order.iter().enumerate() {
-            let (block, lane) = (position / LANES, position % LANES);
+        let positions = first_block * LANES..(end_block * LANES).min(sorted.len());
+        for (position, &index) in positions.clone().zip(&sorted.order[positions.clone()]) {
+            let (block, lane) = (position / LANES - first_block, position % LANES);
             let row = matrix.row(index as usize);
             for (k, &word) in row.iter().enumerate() {
                 data[block * n_words + k].0[lane] = word;
@@ -101,8 +116,13 @@ impl TargetBlocks {
                 suffix[block * CHECKPOINTS + checkpoint].0[lane] = u64::from(count);
             }
         }
-        let block_min = sorted.popcounts.iter().step_by(LANES).copied().collect();
+        let block_min = sorted.popcounts[positions]
+            .iter()
+            .step_by(LANES)
+            .copied()
+            .collect();
         TargetBlocks {
+            first_block,
             n_words,
             data,
             block_min,
@@ -115,7 +135,7 @@ impl TargetBlocks {
         self.block_min.len()
     }
 
-    /// Word `k` of record `position` (for tests).
+    /// Word `k` of the record at local position `position` (for tests).
     #[cfg(test)]
     pub(crate) fn word(&self, position: usize, k: usize) -> u64 {
         self.data[(position / LANES) * self.n_words + k].0[position % LANES]
@@ -141,7 +161,7 @@ mod tests {
         assert_eq!(sorted.order[0], 18);
         assert!(sorted.popcounts.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(sorted.count_at_most[192] as usize, m.len());
-        let blocks = TargetBlocks::new(&m, &sorted);
+        let blocks = TargetBlocks::new(&m, &sorted, 0..usize::MAX);
         assert_eq!(blocks.n_blocks(), 3);
         assert_eq!(blocks.data.len(), 3 * 3);
         for position in 0..m.len() {
@@ -169,5 +189,16 @@ mod tests {
         assert_eq!(blocks.suffix[0].0[0], 1);
         assert_eq!(blocks.suffix[1].0[0], 1);
         assert_eq!(suffix_popcounts(&[u64::MAX, 3, 7, 0]), [3, 0]);
+        // A part: blocks 1 and 2 only.
+        let part = TargetBlocks::new(&m, &sorted, 1..3);
+        assert_eq!(part.first_block, 1);
+        assert_eq!(part.n_blocks(), 2);
+        assert_eq!(part.block_min, blocks.block_min[1..]);
+        for position in 8..m.len() {
+            for k in 0..3 {
+                assert_eq!(part.word(position - 8, k), blocks.word(position, k));
+            }
+        }
+        assert_eq!(part.suffix, blocks.suffix[CHECKPOINTS..]);
     }
 }
