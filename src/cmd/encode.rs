@@ -308,14 +308,15 @@ fn encode_clkhash(
                 .map_err(io)
                 .map_err(classify)?;
             let mut first = true;
+            let (mut bytes, mut text) = (Vec::new(), String::new());
             let n = clkhash::encode_csv_into(BufReader::new(input), &schema, secret, |words| {
                 fill_total += f64::from(words.iter().map(|w| w.count_ones()).sum::<u32>()) / bits;
-                if !first {
-                    writer.write_all(b", ").map_err(io)?;
-                }
+                text.clear();
+                text.push_str(if first { "\"" } else { ", \"" });
                 first = false;
-                let clk = zicht_format::clk::row_to_base64(words, length);
-                write!(writer, "\"{clk}\"").map_err(io)
+                zicht_format::clk::append_row_base64(words, length, &mut bytes, &mut text);
+                text.push('"');
+                writer.write_all(text.as_bytes()).map_err(io)
             })
             .map_err(classify)?;
             writer.write_all(b"]}\n").map_err(io).map_err(classify)?;

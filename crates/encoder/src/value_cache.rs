@@ -42,7 +42,10 @@ pub(crate) struct Entry<V> {
 
 /// One field's table.
 struct Table<V> {
+    /// Two ways per set: set `s` is slots `2s` and `2s + 1`.
     slots: Vec<Option<Entry<V>>>,
+    /// Per set, the way used last (the other one is replaced).
+    recent: Vec<u8>,
     lookups: u32,
     hits: u32,
     enabled: bool,
@@ -52,6 +55,7 @@ impl<V> Table<V> {
     fn new() -> Table<V> {
         Table {
             slots: Vec::new(),
+            recent: Vec::new(),
             lookups: 0,
             hits: 0,
             enabled: true,
@@ -94,12 +98,13 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         .all(|(x, y)| x == y)
 }
 
-fn slot_of(cell: &[u8]) -> usize {
+/// The set of `cell`: an index into `SLOTS / 2` sets of two ways.
+fn set_of(cell: &[u8]) -> usize {
     let mut hasher = FxHasher::default();
     hasher.write(cell);
     hasher.write_u8(0xff);
     // FxHash's high bits mix best.
-    (hasher.finish() >> 40) as usize & (SLOTS - 1)
+    (hasher.finish() >> 40) as usize & (SLOTS / 2 - 1)
 }
 
 impl<V> ValueCache<V> {
@@ -123,24 +128,29 @@ impl<V> ValueCache<V> {
             return None;
         }
         table.lookups += 1;
-        let slot = slot_of(cell);
-        let hit = table
-            .slots
-            .get(slot)
-            .and_then(Option::as_ref)
-            .is_some_and(|entry| same_bytes(&entry.cell, cell));
-        if hit {
-            table.hits += 1;
-        } else if table.lookups >= TRIAL && table.hits * MIN_HIT_RATE < table.lookups {
-            // The field's values hardly repeat: stop remembering them.
-            table.enabled = false;
-            table.slots = Vec::new();
-            return None;
-        }
-        if hit {
-            table.slots[slot].as_ref()
-        } else {
-            None
+        let set = set_of(cell);
+        let way = (0..2).find(|&way| {
+            table
+                .slots
+                .get(2 * set + way)
+                .and_then(Option::as_ref)
+                .is_some_and(|entry| same_bytes(&entry.cell, cell))
+        });
+        match way {
+            Some(way) => {
+                table.hits += 1;
+                table.recent[set] = way as u8;
+                table.slots[2 * set + way].as_ref()
+            }
+            None => {
+                if table.lookups >= TRIAL && table.hits * MIN_HIT_RATE < table.lookups {
+                    // The field's values hardly repeat: stop remembering them.
+                    table.enabled = false;
+                    table.slots = Vec::new();
+                    table.recent = Vec::new();
+                }
+                None
+            }
         }
     }
 
@@ -155,9 +165,19 @@ impl<V> ValueCache<V> {
         let table = &mut self.tables[field];
         if table.slots.is_empty() {
             table.slots.resize_with(SLOTS, || None);
+            table.recent = vec![0; SLOTS / 2];
         }
-        let slot = slot_of(cell);
-        table.slots[slot].insert(Entry {
+        let set = set_of(cell);
+        // An empty way, else the one not used last.
+        let way = if table.slots[2 * set].is_none() {
+            0
+        } else if table.slots[2 * set + 1].is_none() {
+            1
+        } else {
+            1 - usize::from(table.recent[set])
+        };
+        table.recent[set] = way as u8;
+        table.slots[2 * set + way].insert(Entry {
             cell: cell.into(),
             value,
             bits,
@@ -184,7 +204,9 @@ struct TokenEntry {
 /// number) neither cost an allocation nor push reused tokens out. No
 /// locks: each thread has its own.
 pub(crate) struct TokenTable {
+    /// Two ways per set, as in a field's table.
     slots: Vec<Option<TokenEntry>>,
+    recent: Vec<u8>,
     seen: Vec<u64>,
     seen_count: usize,
     scratch: Vec<u32>,
@@ -194,6 +216,7 @@ impl Default for TokenTable {
     fn default() -> Self {
         TokenTable {
             slots: Vec::new(),
+            recent: Vec::new(),
             seen: Vec::new(),
             seen_count: 0,
             scratch: Vec::with_capacity(64),
@@ -211,17 +234,23 @@ impl TokenTable {
     ) -> &[u32] {
         if self.slots.is_empty() {
             self.slots.resize_with(TOKEN_SLOTS, || None);
+            self.recent = vec![0; TOKEN_SLOTS / 2];
             self.seen = vec![0; DOORKEEPER_BITS / 64];
         }
         let mut hasher = FxHasher::default();
         hasher.write(key);
         let hash = hasher.finish();
-        let slot = (hash >> 40) as usize & (TOKEN_SLOTS - 1);
-        let hit = self.slots[slot]
-            .as_ref()
-            .is_some_and(|entry| entry.hash == hash && same_bytes(&entry.key, key));
-        if hit {
-            return self.slots[slot].as_ref().map_or(&[], |e| &e.positions);
+        let set = (hash >> 40) as usize & (TOKEN_SLOTS / 2 - 1);
+        let found = (0..2).find(|&way| {
+            self.slots[2 * set + way]
+                .as_ref()
+                .is_some_and(|entry| entry.hash == hash && same_bytes(&entry.key, key))
+        });
+        if let Some(way) = found {
+            self.recent[set] = way as u8;
+            return self.slots[2 * set + way]
+                .as_ref()
+                .map_or(&[], |e| &e.positions);
         }
         self.scratch.clear();
         compute(&key[3..], &mut self.scratch);
@@ -237,7 +266,16 @@ impl TokenTable {
             }
             return &self.scratch;
         }
-        let entry = self.slots[slot].insert(TokenEntry {
+        // An empty way, else the one not used last.
+        let way = if self.slots[2 * set].is_none() {
+            0
+        } else if self.slots[2 * set + 1].is_none() {
+            1
+        } else {
+            1 - usize::from(self.recent[set])
+        };
+        self.recent[set] = way as u8;
+        let entry = self.slots[2 * set + way].insert(TokenEntry {
             hash,
             key: key.into(),
             positions: self.scratch.as_slice().into(),

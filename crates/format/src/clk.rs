@@ -13,7 +13,15 @@ use crate::{FilterLength, FilterMatrix, FormatError};
 
 /// Pack a row of `length.words()` words into clkhash's byte order.
 pub fn row_to_bytes(words: &[u64], length: FilterLength) -> Vec<u8> {
-    let mut bytes = vec![0u8; length.bytes()];
+    let mut bytes = Vec::new();
+    pack_row(words, length, &mut bytes);
+    bytes
+}
+
+/// [`row_to_bytes`] into `bytes` (replacing its content).
+fn pack_row(words: &[u64], length: FilterLength, bytes: &mut Vec<u8>) {
+    bytes.clear();
+    bytes.resize(length.bytes(), 0);
     // Byte `i` holds bits `8i .. 8i + 8`, the first in its high bit: byte
     // `i % 8` of word `i / 8`, bit-reversed.
     for (chunk, word) in bytes.chunks_mut(8).zip(words) {
@@ -21,7 +29,6 @@ pub fn row_to_bytes(words: &[u64], length: FilterLength) -> Vec<u8> {
             *byte = little.reverse_bits();
         }
     }
-    bytes
 }
 
 /// Unpack clkhash-ordered bytes into `bytes.len() / 8` words.
@@ -41,6 +48,18 @@ pub fn bytes_to_row(bytes: &[u8]) -> Vec<u64> {
 /// A row as a clkhash base64 string.
 pub fn row_to_base64(words: &[u64], length: FilterLength) -> String {
     STANDARD.encode(row_to_bytes(words, length))
+}
+
+/// [`row_to_base64`] appended to `out`, with `bytes` as scratch: no
+/// allocation once both have grown.
+pub fn append_row_base64(
+    words: &[u64],
+    length: FilterLength,
+    bytes: &mut Vec<u8>,
+    out: &mut String,
+) {
+    pack_row(words, length, bytes);
+    STANDARD.encode_string(&*bytes, out);
 }
 
 /// Decode one clkhash base64 string into words.
@@ -145,6 +164,17 @@ mod tests {
             }
             assert_eq!(bytes_to_row(&bytes), words);
         }
+    }
+
+    #[test]
+    fn appending_equals_encoding() {
+        let length = FilterLength::new(128).unwrap();
+        let (mut bytes, mut out) = (Vec::new(), String::from("x"));
+        append_row_base64(&[0xdead_beef, 7], length, &mut bytes, &mut out);
+        assert_eq!(
+            out,
+            format!("x{}", row_to_base64(&[0xdead_beef, 7], length))
+        );
     }
 
     #[test]

@@ -433,44 +433,71 @@ pub fn encode_csv_into(
     let mut records = csv_reader;
 
     let words = schema.filter_length().words();
-    // Two chunks in turn: while the workers encode one, this thread reads
-    // the next (and then helps encode).
+    // Three chunks in turn: while the workers encode one, this thread hands
+    // the one before to `sink` and reads the one after (and then helps
+    // encode).
+    let mut previous = Chunk::default();
     let mut current = Chunk::default();
     let mut next = Chunk::default();
     let mut row: u64 = 0;
     let mut more = fill_chunk(&mut records, &mut current, &mut row)?;
-    while current.len > 0 {
+    let mut read_error = None;
+    while current.len > 0 || previous.len > 0 {
+        let mut sunk: Result<(), EncodeError> = Ok(());
         let mut read = Ok(false);
         rayon::in_place_scope(|scope| {
-            let current = &mut current;
-            let encoder = &encoder;
-            scope.spawn(move |_| {
-                let n = current.len;
-                current.words.clear();
-                current.words.resize(n * words, 0);
-                current.records[..n]
-                    .par_iter()
-                    .zip(&current.rows[..n])
-                    .zip(current.words.par_chunks_mut(words))
-                    .map(|((record, &(row, line)), out)| {
-                        encoder.encode_record(record, row, line, out)
-                    })
-                    .collect_into_vec(&mut current.outcomes);
-            });
+            if current.len > 0 {
+                let current = &mut current;
+                let encoder = &encoder;
+                scope.spawn(move |_| {
+                    let n = current.len;
+                    current.words.clear();
+                    current.words.resize(n * words, 0);
+                    current.records[..n]
+                        .par_iter()
+                        .zip(&current.rows[..n])
+                        .zip(current.words.par_chunks_mut(words))
+                        .map(|((record, &(row, line)), out)| {
+                            encoder.encode_record(record, row, line, out)
+                        })
+                        .collect_into_vec(&mut current.outcomes);
+                });
+            }
+            sunk = (|| {
+                for (outcome, out) in previous
+                    .outcomes
+                    .drain(..)
+                    .zip(previous.words.chunks(words))
+                {
+                    outcome?;
+                    sink(out)?;
+                }
+                Ok(())
+            })();
+            previous.len = 0;
             next.len = 0;
-            if more {
+            if more && sunk.is_ok() {
                 read = fill_chunk(&mut records, &mut next, &mut row);
             }
         });
-        for (outcome, out) in current.outcomes.drain(..).zip(current.words.chunks(words)) {
-            outcome?;
-            sink(out)?;
+        sunk?;
+        match read {
+            Ok(has_more) => more = has_more,
+            Err(error) => {
+                // Reported once the rows before it are handed on (their
+                // errors come first).
+                read_error = Some(error);
+                more = false;
+                next.len = 0;
+            }
         }
-        // A read error after the rows before it (their errors come first).
-        more = read?;
+        std::mem::swap(&mut previous, &mut current);
         std::mem::swap(&mut current, &mut next);
     }
-    Ok(row)
+    match read_error {
+        Some(error) => Err(error),
+        None => Ok(row),
+    }
 }
 
 /// A chunk of records and, once encoded, their filters and outcomes;
