@@ -446,20 +446,20 @@ impl Encoder {
             };
             let cell = Self::cell(source, record);
             if let Some(entry) = cache.get(index, cell) {
-                for (word, &field_word) in words.iter_mut().zip(entry.bits.iter()) {
+                for (word, &field_word) in words.iter_mut().zip(entry.bits) {
                     *word |= field_word;
                 }
-                note(index, entry.value.as_ref(), missing);
+                note(index, entry.value, missing);
                 continue;
             }
             let value = self.field_value(index, source, record)?;
             note(index, value.as_ref(), missing);
             let remember = cache.enabled(index);
-            let mut field_bits = if remember && fields[index].encode {
-                vec![0u64; n_words]
-            } else {
-                Vec::new()
-            };
+            let mut field_bits = std::mem::take(&mut cache.scratch);
+            field_bits.clear();
+            if remember && fields[index].encode {
+                field_bits.resize(n_words, 0);
+            }
             let target: &mut [u64] = if remember { &mut field_bits } else { words };
             let token_table = &mut cache.tokens;
             with_scratch(|tokens, key| {
@@ -481,8 +481,9 @@ impl Encoder {
                 for (word, &field_word) in words.iter_mut().zip(&field_bits) {
                     *word |= field_word;
                 }
-                cache.insert(index, cell, value, field_bits.into_boxed_slice());
+                cache.insert(index, cell, value, &field_bits);
             }
+            cache.scratch = field_bits;
         }
         Ok(strata)
     }

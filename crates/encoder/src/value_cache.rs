@@ -30,20 +30,27 @@ const TRIAL: u32 = 4096;
 /// A field keeps its table when at least one lookup in this many hits.
 const MIN_HIT_RATE: u32 = 8;
 
-/// One remembered cell.
-pub(crate) struct Entry<V> {
-    cell: Box<[u8]>,
+/// A remembered cell found by [`ValueCache::get`].
+pub(crate) struct Hit<'a, V> {
     /// The normalised value (`None`: missing).
-    pub(crate) value: Option<V>,
+    pub(crate) value: Option<&'a V>,
     /// The field's bits, one word per filter word (empty when the field
     /// is not encoded).
-    pub(crate) bits: Box<[u64]>,
+    pub(crate) bits: &'a [u64],
 }
 
-/// One field's table.
+/// One field's table: two ways per set (set `s` is slots `2s` and
+/// `2s + 1`), laid out so that a lookup touches little memory: a dense
+/// array of hashes, then the slot's cell and value, and its bits in one
+/// flat array.
 struct Table<V> {
-    /// Two ways per set: set `s` is slots `2s` and `2s + 1`.
-    slots: Vec<Option<Entry<V>>>,
+    /// Per slot: the cell's hash with the low bit set; 0 when empty.
+    hashes: Vec<u64>,
+    /// Per slot: the cell and its value.
+    entries: Vec<Option<(Box<[u8]>, Option<V>)>>,
+    /// Per slot: `width` words of bits.
+    bits: Vec<u64>,
+    width: usize,
     /// Per set, the way used last (the other one is replaced).
     recent: Vec<u8>,
     lookups: u32,
@@ -54,12 +61,27 @@ struct Table<V> {
 impl<V> Table<V> {
     fn new() -> Table<V> {
         Table {
-            slots: Vec::new(),
+            hashes: Vec::new(),
+            entries: Vec::new(),
+            bits: Vec::new(),
+            width: 0,
             recent: Vec::new(),
             lookups: 0,
             hits: 0,
             enabled: true,
         }
+    }
+
+    /// The slot holding `cell` (with hash `hash`), if any.
+    #[inline]
+    fn find(&self, hash: u64, cell: &[u8]) -> Option<usize> {
+        let set = set_of(hash);
+        (2 * set..2 * set + 2).find(|&slot| {
+            self.hashes.get(slot) == Some(&hash)
+                && self.entries[slot]
+                    .as_ref()
+                    .is_some_and(|(stored, _)| same_bytes(stored, cell))
+        })
     }
 }
 
@@ -69,6 +91,8 @@ pub(crate) struct ValueCache<V> {
     tables: Vec<Table<V>>,
     /// Token positions, for the cells that miss.
     pub(crate) tokens: TokenTable,
+    /// Scratch for a missed cell's bits.
+    pub(crate) scratch: Vec<u64>,
 }
 
 impl<V> std::fmt::Debug for ValueCache<V> {
@@ -98,13 +122,18 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         .all(|(x, y)| x == y)
 }
 
-/// The set of `cell`: an index into `SLOTS / 2` sets of two ways.
-fn set_of(cell: &[u8]) -> usize {
+/// The hash of `cell`, never 0 (0 marks an empty slot).
+fn hash_of(cell: &[u8]) -> u64 {
     let mut hasher = FxHasher::default();
     hasher.write(cell);
     hasher.write_u8(0xff);
+    hasher.finish() | 1
+}
+
+/// The set of a hash: an index into `SLOTS / 2` sets of two ways.
+fn set_of(hash: u64) -> usize {
     // FxHash's high bits mix best.
-    (hasher.finish() >> 40) as usize & (SLOTS / 2 - 1)
+    (hash >> 40) as usize & (SLOTS / 2 - 1)
 }
 
 impl<V> ValueCache<V> {
@@ -113,6 +142,7 @@ impl<V> ValueCache<V> {
         ValueCache {
             tables: (0..fields).map(|_| Table::new()).collect(),
             tokens: TokenTable::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -122,66 +152,63 @@ impl<V> ValueCache<V> {
     }
 
     /// The entry of `cell` in field `field`'s table, if remembered.
-    pub(crate) fn get(&mut self, field: usize, cell: &[u8]) -> Option<&Entry<V>> {
+    pub(crate) fn get(&mut self, field: usize, cell: &[u8]) -> Option<Hit<'_, V>> {
         let table = &mut self.tables[field];
         if !table.enabled {
             return None;
         }
         table.lookups += 1;
-        let set = set_of(cell);
-        let way = (0..2).find(|&way| {
-            table
-                .slots
-                .get(2 * set + way)
-                .and_then(Option::as_ref)
-                .is_some_and(|entry| same_bytes(&entry.cell, cell))
-        });
-        match way {
-            Some(way) => {
+        let hash = hash_of(cell);
+        match table.find(hash, cell) {
+            Some(slot) => {
                 table.hits += 1;
-                table.recent[set] = way as u8;
-                table.slots[2 * set + way].as_ref()
+                table.recent[slot / 2] = (slot % 2) as u8;
+                let (_, value) = table.entries[slot].as_ref()?;
+                Some(Hit {
+                    value: value.as_ref(),
+                    bits: &table.bits[slot * table.width..(slot + 1) * table.width],
+                })
             }
             None => {
                 if table.lookups >= TRIAL && table.hits * MIN_HIT_RATE < table.lookups {
                     // The field's values hardly repeat: stop remembering them.
+                    *table = Table::new();
                     table.enabled = false;
-                    table.slots = Vec::new();
-                    table.recent = Vec::new();
                 }
                 None
             }
         }
     }
 
-    /// Remember `cell` of field `field`.
-    pub(crate) fn insert(
-        &mut self,
-        field: usize,
-        cell: &[u8],
-        value: Option<V>,
-        bits: Box<[u64]>,
-    ) -> &Entry<V> {
+    /// Remember `cell` of field `field` (every cell of a field must have
+    /// as many words of bits).
+    pub(crate) fn insert(&mut self, field: usize, cell: &[u8], value: Option<V>, bits: &[u64]) {
         let table = &mut self.tables[field];
-        if table.slots.is_empty() {
-            table.slots.resize_with(SLOTS, || None);
+        if table.hashes.is_empty() {
+            table.hashes = vec![0; SLOTS];
+            table.entries.resize_with(SLOTS, || None);
+            table.width = bits.len();
+            table.bits = vec![0; SLOTS * table.width];
             table.recent = vec![0; SLOTS / 2];
         }
-        let set = set_of(cell);
+        if bits.len() != table.width {
+            return;
+        }
+        let hash = hash_of(cell);
+        let set = set_of(hash);
         // An empty way, else the one not used last.
-        let way = if table.slots[2 * set].is_none() {
+        let way = if table.hashes[2 * set] == 0 {
             0
-        } else if table.slots[2 * set + 1].is_none() {
+        } else if table.hashes[2 * set + 1] == 0 {
             1
         } else {
             1 - usize::from(table.recent[set])
         };
+        let slot = 2 * set + way;
         table.recent[set] = way as u8;
-        table.slots[2 * set + way].insert(Entry {
-            cell: cell.into(),
-            value,
-            bits,
-        })
+        table.hashes[slot] = hash;
+        table.entries[slot] = Some((cell.into(), value));
+        table.bits[slot * table.width..(slot + 1) * table.width].copy_from_slice(bits);
     }
 }
 
@@ -310,14 +337,41 @@ mod tests {
     fn remembers_and_replaces() {
         let mut cache: ValueCache<String> = ValueCache::new(2);
         assert!(cache.get(0, b"anna").is_none());
-        cache.insert(0, b"anna", Some("anna".into()), vec![1, 2].into());
+        cache.insert(0, b"anna", Some("anna".into()), &[1, 2]);
         let entry = cache.get(0, b"anna").expect("remembered");
-        assert_eq!(entry.value.as_deref(), Some("anna"));
-        assert_eq!(&*entry.bits, &[1, 2]);
+        assert_eq!(entry.value.map(String::as_str), Some("anna"));
+        assert_eq!(entry.bits, &[1, 2]);
         // Another field's table is separate.
         assert!(cache.get(1, b"anna").is_none());
         // A different cell never returns this entry.
         assert!(cache.get(0, b"anne").is_none());
+    }
+
+    #[test]
+    fn full_tables_still_answer_right() {
+        // Twice as many cells as slots, each seen several times: sets
+        // overflow and ways are replaced, and every hit must still be the
+        // cell's own entry.
+        let mut cache: ValueCache<u32> = ValueCache::new(1);
+        let mut hits = 0;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..8 * SLOTS {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = (state % (2 * SLOTS as u64)) as u32;
+            let cell = value.to_le_bytes();
+            match cache.get(0, &cell) {
+                Some(hit) => {
+                    assert_eq!(hit.value, Some(&value));
+                    assert_eq!(hit.bits, &[u64::from(value), 7]);
+                    hits += 1;
+                }
+                None => cache.insert(0, &cell, Some(value), &[u64::from(value), 7]),
+            }
+        }
+        assert!(cache.enabled(0));
+        assert!(hits > SLOTS, "{hits} hits");
     }
 
     #[test]
@@ -345,7 +399,7 @@ mod tests {
         for i in 0..TRIAL + 1 {
             let cell = i.to_le_bytes();
             if cache.get(0, &cell).is_none() && cache.enabled(0) {
-                cache.insert(0, &cell, None, Box::new([]));
+                cache.insert(0, &cell, None, &[]);
             }
         }
         assert!(!cache.enabled(0));

@@ -197,30 +197,28 @@ impl ClkhashEncoder {
                 continue;
             }
             if let Some(entry) = cache.get(index, value.as_bytes()) {
-                for (word, &feature_word) in out.iter_mut().zip(entry.bits.iter()) {
+                for (word, &feature_word) in out.iter_mut().zip(entry.bits) {
                     *word |= feature_word;
                 }
                 continue;
             }
             let remember = cache.enabled(index);
-            let mut feature_bits = if remember {
-                vec![0u64; words]
-            } else {
-                Vec::new()
-            };
-            let target: &mut [u64] = if remember { &mut feature_bits } else { out };
-            self.feature_positions(index, value, row, line, Some(&mut cache.tokens), target)?;
+            let mut feature_bits = std::mem::take(&mut cache.scratch);
+            feature_bits.clear();
             if remember {
+                feature_bits.resize(words, 0);
+            }
+            let target: &mut [u64] = if remember { &mut feature_bits } else { out };
+            let found =
+                self.feature_positions(index, value, row, line, Some(&mut cache.tokens), target);
+            if remember && found.is_ok() {
                 for (word, &feature_word) in out.iter_mut().zip(&feature_bits) {
                     *word |= feature_word;
                 }
-                cache.insert(
-                    index,
-                    value.as_bytes(),
-                    Some(()),
-                    feature_bits.into_boxed_slice(),
-                );
+                cache.insert(index, value.as_bytes(), Some(()), &feature_bits);
             }
+            cache.scratch = feature_bits;
+            found?;
         }
         Ok(())
     }
@@ -345,6 +343,11 @@ impl<R: Read> Read for PythonNewlines<R> {
             let n = self.inner.read(&mut self.buffer[..want])?;
             if n == 0 {
                 return Ok(0);
+            }
+            // Most files have no carriage return at all: copy.
+            if !self.pending_cr && !self.buffer[..n].contains(&b'\r') {
+                out[..n].copy_from_slice(&self.buffer[..n]);
+                return Ok(n);
             }
             // Never more bytes out than in, so `out` is large enough.
             let mut written = 0;
