@@ -39,6 +39,9 @@ pub(crate) struct Hit<'a, V> {
     pub(crate) bits: &'a [u64],
 }
 
+/// A remembered cell and its normalised value (`None`: missing).
+type Remembered<V> = (Box<[u8]>, Option<V>);
+
 /// One field's table: two ways per set (set `s` is slots `2s` and
 /// `2s + 1`), laid out so that a lookup touches little memory: a dense
 /// array of hashes, then the slot's cell and value, and its bits in one
@@ -47,7 +50,7 @@ struct Table<V> {
     /// Per slot: the cell's hash with the low bit set; 0 when empty.
     hashes: Vec<u64>,
     /// Per slot: the cell and its value.
-    entries: Vec<Option<(Box<[u8]>, Option<V>)>>,
+    entries: Vec<Option<Remembered<V>>>,
     /// Per slot: `width` words of bits.
     bits: Vec<u64>,
     width: usize,
