@@ -8,7 +8,9 @@
 //! bits. A hit costs a hash, a comparison and an OR of the filter's words
 //! instead of normalisation, tokenisation and one cache lookup per token.
 //!
-//! The tables are bounded ([`SLOTS`] entries per field and thread) and a
+//! The tables are bounded (at most [`SLOTS`] entries per field and
+//! thread, fewer for wide filters or many fields: all tables of a thread
+//! stay within about [`BUDGET`] bytes) and a
 //! field whose values hardly repeat (document numbers, postcodes) stops
 //! using its table after [`TRIAL`] lookups with fewer than one hit in
 //! [`MIN_HIT_RATE`]. The cache never changes a result: an entry holds
@@ -23,8 +25,10 @@ use std::hash::Hasher;
 
 use rustc_hash::FxHasher;
 
-/// Entries per field and thread (a power of two).
+/// Entries per field and thread, at most (a power of two).
 const SLOTS: usize = 1 << 12;
+/// Bytes of one thread's field tables, about, at most.
+const BUDGET: usize = 16 << 20;
 /// Lookups per field before deciding whether the table pays.
 const TRIAL: u32 = 4096;
 /// A field keeps its table when at least one lookup in this many hits.
@@ -56,6 +60,8 @@ struct Table<V> {
     width: usize,
     /// Per set, the way used last (the other one is replaced).
     recent: Vec<u8>,
+    /// Number of sets (a power of two; 0 until the first insert).
+    sets: usize,
     lookups: u32,
     hits: u32,
     enabled: bool,
@@ -69,16 +75,27 @@ impl<V> Table<V> {
             bits: Vec::new(),
             width: 0,
             recent: Vec::new(),
+            sets: 0,
             lookups: 0,
             hits: 0,
             enabled: true,
         }
     }
 
+    /// The set of a hash.
+    #[inline]
+    fn set_of(&self, hash: u64) -> usize {
+        // FxHash's high bits mix best.
+        (hash >> 40) as usize & (self.sets - 1)
+    }
+
     /// The slot holding `cell` (with hash `hash`), if any.
     #[inline]
     fn find(&self, hash: u64, cell: &[u8]) -> Option<usize> {
-        let set = set_of(hash);
+        if self.sets == 0 {
+            return None;
+        }
+        let set = self.set_of(hash);
         (2 * set..2 * set + 2).find(|&slot| {
             self.hashes.get(slot) == Some(&hash)
                 && self.entries[slot]
@@ -133,12 +150,6 @@ fn hash_of(cell: &[u8]) -> u64 {
     hasher.finish() | 1
 }
 
-/// The set of a hash: an index into `SLOTS / 2` sets of two ways.
-fn set_of(hash: u64) -> usize {
-    // FxHash's high bits mix best.
-    (hash >> 40) as usize & (SLOTS / 2 - 1)
-}
-
 impl<V> ValueCache<V> {
     /// Empty tables for `fields` fields.
     pub(crate) fn new(fields: usize) -> ValueCache<V> {
@@ -186,19 +197,30 @@ impl<V> ValueCache<V> {
     /// Remember `cell` of field `field` (every cell of a field must have
     /// as many words of bits).
     pub(crate) fn insert(&mut self, field: usize, cell: &[u8], value: Option<V>, bits: &[u64]) {
+        let n_fields = self.tables.len();
         let table = &mut self.tables[field];
-        if table.hashes.is_empty() {
-            table.hashes = vec![0; SLOTS];
-            table.entries.resize_with(SLOTS, || None);
+        if table.sets == 0 {
+            // This field's share of the budget, in slots of its width.
+            let per_slot = 8 + std::mem::size_of::<Option<Remembered<V>>>() + 32 + 8 * bits.len();
+            let fit = BUDGET / n_fields.max(1) / per_slot;
+            let slots = if fit >= SLOTS {
+                SLOTS
+            } else {
+                // The largest power of two that fits, at least one set.
+                (1usize << fit.max(2).ilog2()).max(2)
+            };
+            table.sets = slots / 2;
+            table.hashes = vec![0; slots];
+            table.entries.resize_with(slots, || None);
             table.width = bits.len();
-            table.bits = vec![0; SLOTS * table.width];
-            table.recent = vec![0; SLOTS / 2];
+            table.bits = vec![0; slots * table.width];
+            table.recent = vec![0; slots / 2];
         }
         if bits.len() != table.width {
             return;
         }
         let hash = hash_of(cell);
-        let set = set_of(hash);
+        let set = table.set_of(hash);
         // An empty way, else the one not used last.
         let way = if table.hashes[2 * set] == 0 {
             0
@@ -375,6 +397,19 @@ mod tests {
         }
         assert!(cache.enabled(0));
         assert!(hits > SLOTS, "{hits} hits");
+    }
+
+    #[test]
+    fn tables_fit_the_budget() {
+        // 100 fields of 8192-bit filters: far fewer slots each, still right.
+        let mut cache: ValueCache<()> = ValueCache::new(100);
+        let wide = vec![1u64; 128];
+        cache.insert(3, b"anna", Some(()), &wide);
+        let table = &cache.tables[3];
+        let bytes = table.hashes.len() * (8 + 8 * 128);
+        assert!(bytes <= BUDGET / 100, "{bytes}");
+        assert!(table.sets.is_power_of_two());
+        assert_eq!(cache.get(3, b"anna").map(|hit| hit.bits.len()), Some(128));
     }
 
     #[test]
