@@ -130,7 +130,7 @@ pub fn write_clusters(
     for (cluster, members) in linkage.clustering.members().iter().enumerate() {
         for &record in members {
             let source = usize::from(linkage.record_sources[record as usize]);
-            let row = sources[source].rows()[linkage.record_index[record as usize] as usize];
+            let row = sources[source].row(linkage.record_index[record as usize] as usize);
             writeln!(out, "{cluster},{},{row}", labels[source])?;
         }
     }
@@ -157,7 +157,7 @@ pub fn write_links(
     let labels: Vec<String> = sources.iter().map(|s| csv_field(s.label())).collect();
     let describe = |record: u32| {
         let source = usize::from(linkage.record_sources[record as usize]);
-        let row = sources[source].rows()[linkage.record_index[record as usize] as usize];
+        let row = sources[source].row(linkage.record_index[record as usize] as usize);
         (&labels[source], row)
     };
     for pair in &linkage.links {
@@ -477,7 +477,7 @@ pub fn render_groups(sources: &[Source], linkage: &Linkage) -> String {
                     let source = usize::from(linkage.record_sources[record as usize]);
                     (
                         source,
-                        sources[source].rows()[linkage.record_index[record as usize] as usize],
+                        sources[source].row(linkage.record_index[record as usize] as usize),
                     )
                 })
                 .collect()

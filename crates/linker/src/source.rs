@@ -60,8 +60,53 @@ pub struct Source {
     path: Option<PathBuf>,
     provenance: Provenance,
     filters: FilterMatrix,
-    rows: Vec<u64>,
+    rows: Rows,
     strata: Strata,
+}
+
+/// The data rows of a source's records, increasing: usually every row from
+/// the first on (nothing was rejected at encoding), kept as a range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Rows {
+    /// Rows `first, first + 1, ...`, `len` of them.
+    Consecutive { first: u64, len: usize },
+    /// Any increasing rows.
+    Listed(Vec<u64>),
+}
+
+impl Rows {
+    fn new(rows: Vec<u64>) -> Rows {
+        let first = rows.first().copied().unwrap_or(0);
+        let consecutive = rows
+            .iter()
+            .enumerate()
+            .all(|(i, &row)| first.checked_add(i as u64) == Some(row));
+        if consecutive {
+            Rows::Consecutive {
+                first,
+                len: rows.len(),
+            }
+        } else {
+            Rows::Listed(rows)
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Rows::Consecutive { len, .. } => *len,
+            Rows::Listed(rows) => rows.len(),
+        }
+    }
+
+    fn get(&self, index: usize) -> u64 {
+        match self {
+            Rows::Consecutive { first, len } => {
+                assert!(index < *len, "record {index} of {len}");
+                first + index as u64
+            }
+            Rows::Listed(rows) => rows[index],
+        }
+    }
 }
 
 impl Source {
@@ -176,7 +221,7 @@ impl Source {
             path,
             provenance,
             filters,
-            rows,
+            rows: Rows::new(rows),
             strata,
         })
     }
@@ -269,9 +314,17 @@ impl Source {
         &self.filters
     }
 
-    /// The data row of each record (increasing).
-    pub fn rows(&self) -> &[u64] {
-        &self.rows
+    /// The data row of record `index` (rows increase with the index).
+    ///
+    /// # Panics
+    /// If `index` is not below [`Source::len`].
+    pub fn row(&self, index: usize) -> u64 {
+        self.rows.get(index)
+    }
+
+    /// The data row of each record, in order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        (0..self.len()).map(|index| self.row(index))
     }
 
     /// Number of records.
@@ -281,7 +334,7 @@ impl Source {
 
     /// Whether the source has no records.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.rows.len() == 0
     }
 
     /// Names of the strata columns.
@@ -473,6 +526,20 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_a_range_when_they_can_be() {
+        assert_eq!(
+            Rows::new(vec![4, 5, 6]),
+            Rows::Consecutive { first: 4, len: 3 }
+        );
+        assert_eq!(Rows::new(vec![]), Rows::Consecutive { first: 0, len: 0 });
+        let listed = Rows::new(vec![0, 2, 3]);
+        assert_eq!(listed, Rows::Listed(vec![0, 2, 3]));
+        assert_eq!((0..3).map(|i| listed.get(i)).collect::<Vec<_>>(), [0, 2, 3]);
+        let range = Rows::new(vec![7, 8]);
+        assert_eq!((range.get(0), range.get(1), range.len()), (7, 8, 2));
+    }
+
+    #[test]
     fn records_are_sorted_by_row_with_their_strata() {
         let source = Source::from_parts(
             "a".into(),
@@ -483,7 +550,7 @@ mod tests {
             vec![0, 1, UNKNOWN_STRATUM],
         )
         .unwrap();
-        assert_eq!(source.rows(), &[1, 2, 3]);
+        assert_eq!(source.rows().collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(source.filters().row(0), &[10]);
         assert_eq!(source.stratum(0, 0), Some("m"));
         assert_eq!(source.stratum(1, 0), None);

@@ -69,7 +69,7 @@ fn partition(sources: &[Source], config: &LinkConfig) -> BTreeSet<BTreeSet<(Stri
                     let index = linkage.record_index[record as usize] as usize;
                     (
                         sources[source].label().to_string(),
-                        sources[source].rows()[index],
+                        sources[source].row(index),
                     )
                 })
                 .collect()
