@@ -242,11 +242,38 @@ const TOKEN_SLOTS: usize = 1 << 12;
 /// Bits of the doorkeeper that admits tokens to the table.
 const DOORKEEPER_BITS: usize = 1 << 16;
 
-/// One remembered token.
+/// Longest cache key (hash group, k, salt, token) kept in the table.
+const TOKEN_KEY_BYTES: usize = 30;
+/// Most positions of a token kept in the table.
+const TOKEN_POSITIONS: usize = 32;
+
+/// One remembered token, held inline (no pointer to follow on a lookup).
+#[derive(Clone)]
 struct TokenEntry {
+    /// The key's hash; 0 for an empty slot.
     hash: u64,
-    key: Box<[u8]>,
-    positions: Box<[u32]>,
+    key_len: u8,
+    n_positions: u8,
+    key: [u8; TOKEN_KEY_BYTES],
+    positions: [u32; TOKEN_POSITIONS],
+}
+
+impl TokenEntry {
+    const EMPTY: TokenEntry = TokenEntry {
+        hash: 0,
+        key_len: 0,
+        n_positions: 0,
+        key: [0; TOKEN_KEY_BYTES],
+        positions: [0; TOKEN_POSITIONS],
+    };
+
+    fn key(&self) -> &[u8] {
+        &self.key[..usize::from(self.key_len)]
+    }
+
+    fn positions(&self) -> &[u32] {
+        &self.positions[..usize::from(self.n_positions)]
+    }
 }
 
 /// One worker thread's token positions by cache key (hash group, k, salt,
@@ -257,7 +284,7 @@ struct TokenEntry {
 /// locks: each thread has its own.
 pub(crate) struct TokenTable {
     /// Two ways per set, as in a field's table.
-    slots: Vec<Option<TokenEntry>>,
+    slots: Vec<TokenEntry>,
     recent: Vec<u8>,
     seen: Vec<u64>,
     seen_count: usize,
@@ -285,27 +312,28 @@ impl TokenTable {
         compute: &mut dyn FnMut(&[u8], &mut Vec<u32>),
     ) -> &[u32] {
         if self.slots.is_empty() {
-            self.slots.resize_with(TOKEN_SLOTS, || None);
+            self.slots = vec![TokenEntry::EMPTY; TOKEN_SLOTS];
             self.recent = vec![0; TOKEN_SLOTS / 2];
             self.seen = vec![0; DOORKEEPER_BITS / 64];
         }
         let mut hasher = FxHasher::default();
         hasher.write(key);
-        let hash = hasher.finish();
+        let hash = hasher.finish() | 1;
         let set = (hash >> 40) as usize & (TOKEN_SLOTS / 2 - 1);
         let found = (0..2).find(|&way| {
-            self.slots[2 * set + way]
-                .as_ref()
-                .is_some_and(|entry| entry.hash == hash && same_bytes(&entry.key, key))
+            let entry = &self.slots[2 * set + way];
+            entry.hash == hash && same_bytes(entry.key(), key)
         });
         if let Some(way) = found {
             self.recent[set] = way as u8;
-            return self.slots[2 * set + way]
-                .as_ref()
-                .map_or(&[], |e| &e.positions);
+            return self.slots[2 * set + way].positions();
         }
         self.scratch.clear();
         compute(&key[3..], &mut self.scratch);
+        if key.len() > TOKEN_KEY_BYTES || self.scratch.len() > TOKEN_POSITIONS {
+            // Too long to keep inline: computed every time.
+            return &self.scratch;
+        }
         let bit = (hash >> 16) as usize & (DOORKEEPER_BITS - 1);
         let (word, mask) = (bit / 64, 1u64 << (bit % 64));
         if self.seen[word] & mask == 0 {
@@ -319,20 +347,21 @@ impl TokenTable {
             return &self.scratch;
         }
         // An empty way, else the one not used last.
-        let way = if self.slots[2 * set].is_none() {
+        let way = if self.slots[2 * set].hash == 0 {
             0
-        } else if self.slots[2 * set + 1].is_none() {
+        } else if self.slots[2 * set + 1].hash == 0 {
             1
         } else {
             1 - usize::from(self.recent[set])
         };
         self.recent[set] = way as u8;
-        let entry = self.slots[2 * set + way].insert(TokenEntry {
-            hash,
-            key: key.into(),
-            positions: self.scratch.as_slice().into(),
-        });
-        &entry.positions
+        let entry = &mut self.slots[2 * set + way];
+        entry.hash = hash;
+        entry.key_len = key.len() as u8;
+        entry.key[..key.len()].copy_from_slice(key);
+        entry.n_positions = self.scratch.len() as u8;
+        entry.positions[..self.scratch.len()].copy_from_slice(&self.scratch);
+        entry.positions()
     }
 }
 
