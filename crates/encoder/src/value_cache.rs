@@ -44,7 +44,36 @@ pub(crate) struct Hit<'a, V> {
 }
 
 /// A remembered cell and its normalised value (`None`: missing).
-type Remembered<V> = (Box<[u8]>, Option<V>);
+type Remembered<V> = (StoredCell, Option<V>);
+
+/// A remembered cell's bytes: inline when short (most cells are), so that
+/// comparing them follows no pointer.
+enum StoredCell {
+    Inline { len: u8, bytes: [u8; 22] },
+    Heap(Box<[u8]>),
+}
+
+impl StoredCell {
+    fn new(cell: &[u8]) -> StoredCell {
+        if cell.len() <= 22 {
+            let mut bytes = [0; 22];
+            bytes[..cell.len()].copy_from_slice(cell);
+            StoredCell::Inline {
+                len: cell.len() as u8,
+                bytes,
+            }
+        } else {
+            StoredCell::Heap(cell.into())
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            StoredCell::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            StoredCell::Heap(bytes) => bytes,
+        }
+    }
+}
 
 /// One field's table: two ways per set (set `s` is slots `2s` and
 /// `2s + 1`), laid out so that a lookup touches little memory: a dense
@@ -100,7 +129,7 @@ impl<V> Table<V> {
             self.hashes.get(slot) == Some(&hash)
                 && self.entries[slot]
                     .as_ref()
-                    .is_some_and(|(stored, _)| same_bytes(stored, cell))
+                    .is_some_and(|(stored, _)| same_bytes(stored.bytes(), cell))
         })
     }
 }
@@ -232,7 +261,7 @@ impl<V> ValueCache<V> {
         let slot = 2 * set + way;
         table.recent[set] = way as u8;
         table.hashes[slot] = hash;
-        table.entries[slot] = Some((cell.into(), value));
+        table.entries[slot] = Some((StoredCell::new(cell), value));
         table.bits[slot * table.width..(slot + 1) * table.width].copy_from_slice(bits);
     }
 }
