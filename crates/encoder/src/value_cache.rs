@@ -142,6 +142,8 @@ pub(crate) struct ValueCache<V> {
     pub(crate) tokens: TokenTable,
     /// Scratch for a missed cell's bits.
     pub(crate) scratch: Vec<u64>,
+    /// Positions of positional unigrams by field, position and byte.
+    pub(crate) unigrams: UnigramTable,
 }
 
 impl<V> std::fmt::Debug for ValueCache<V> {
@@ -186,6 +188,7 @@ impl<V> ValueCache<V> {
             tables: (0..fields).map(|_| Table::new()).collect(),
             tokens: TokenTable::default(),
             scratch: Vec::new(),
+            unigrams: UnigramTable::default(),
         }
     }
 
@@ -263,6 +266,46 @@ impl<V> ValueCache<V> {
         table.hashes[slot] = hash;
         table.entries[slot] = Some((StoredCell::new(cell), value));
         table.bits[slot * table.width..(slot + 1) * table.width].copy_from_slice(bits);
+    }
+}
+
+/// Character positions a [`UnigramTable`] covers.
+pub(crate) const UNIGRAM_POSITIONS: usize = 32;
+
+/// The positions of positional unigrams of ASCII values (clkhash's
+/// `{"type": "ngram", "n": 1, "positional": true}`, as used for postcodes,
+/// document numbers and dates), by field, position and byte: a direct
+/// index instead of a hash lookup, since such a token is fully given by
+/// the three. Per field 32 × 128 entries, filled as they are met.
+#[derive(Default)]
+pub(crate) struct UnigramTable {
+    fields: Vec<Vec<Option<Box<[u32]>>>>,
+}
+
+impl UnigramTable {
+    /// The positions of the unigram of ASCII byte `byte` at position
+    /// `position` (below [`UNIGRAM_POSITIONS`]) of field `field`, computed
+    /// by `compute` when not known.
+    pub(crate) fn positions(
+        &mut self,
+        field: usize,
+        position: usize,
+        byte: u8,
+        compute: impl FnOnce(&mut Vec<u32>),
+    ) -> &[u32] {
+        if self.fields.len() <= field {
+            self.fields.resize_with(field + 1, Vec::new);
+        }
+        let table = &mut self.fields[field];
+        if table.is_empty() {
+            table.resize_with(UNIGRAM_POSITIONS * 128, || None);
+        }
+        let slot = &mut table[position * 128 + usize::from(byte & 0x7f)];
+        slot.get_or_insert_with(|| {
+            let mut out = Vec::new();
+            compute(&mut out);
+            out.into_boxed_slice()
+        })
     }
 }
 

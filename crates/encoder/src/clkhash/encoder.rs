@@ -11,8 +11,10 @@ use zicht_format::FilterMatrix;
 use super::hashing::{blake_positions, double_hash_positions, HashKind};
 use super::kdf::{derive_feature_keys, FeatureKeys};
 use super::schema::ClkhashSchema;
+use super::tokens::{Comparison, Strategy};
+use super::values::TextEncoding;
 use crate::tokens::TokenBuf;
-use crate::value_cache::{TokenTable, ValueCache};
+use crate::value_cache::{TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
 use crate::{EncodeError, Secret};
 
 /// Records handed to the thread pool at a time by [`encode_csv`].
@@ -209,8 +211,14 @@ impl ClkhashEncoder {
                 feature_bits.resize(words, 0);
             }
             let target: &mut [u64] = if remember { &mut feature_bits } else { out };
-            let found =
-                self.feature_positions(index, value, row, line, Some(&mut cache.tokens), target);
+            let found = self.feature_positions(
+                index,
+                value,
+                row,
+                line,
+                Some((&mut cache.tokens, &mut cache.unigrams)),
+                target,
+            );
             if remember && found.is_ok() {
                 for (word, &feature_word) in out.iter_mut().zip(&feature_bits) {
                     *word |= feature_word;
@@ -224,14 +232,14 @@ impl ClkhashEncoder {
     }
 
     /// Set in `out` every position of feature `index` with value `value`,
-    /// looking tokens up in `tokens` when given.
+    /// looking tokens up in `caches` when given.
     fn feature_positions(
         &self,
         index: usize,
         value: &str,
         row: u64,
         line: u64,
-        mut tokens: Option<&mut TokenTable>,
+        caches: Option<(&mut TokenTable, &mut UnigramTable)>,
         out: &mut [u64],
     ) -> Result<(), EncodeError> {
         let feature = &self.schema.features[index];
@@ -249,6 +257,59 @@ impl ClkhashEncoder {
                 field: feature.identifier.clone(),
                 reason,
             })?;
+        let compute = |bytes: &[u8], k: u32, out: &mut Vec<u32>| match hashing.hash {
+            HashKind::Blake => blake_positions(bytes, k, &keys[0], l, |p| out.push(p)),
+            HashKind::Double {
+                prevent_singularity,
+            } => double_hash_positions(bytes, k, &keys[0], &keys[1], l, prevent_singularity, |p| {
+                out.push(p)
+            }),
+        };
+        let (mut tokens, unigrams) = match caches {
+            Some((tokens, unigrams)) => (Some(tokens), Some(unigrams)),
+            None => (None, None),
+        };
+        // Positional unigrams of a short ASCII value: token `i` is
+        // "{i + 1} {byte}", looked up by position and byte.
+        if let (
+            Some(unigrams),
+            Comparison::Ngram {
+                n: 1,
+                positional: true,
+            },
+            Strategy::BitsPerToken(k),
+            TextEncoding::Ascii | TextEncoding::Utf8,
+        ) = (
+            unigrams,
+            &hashing.comparison,
+            hashing.strategy,
+            hashing.format.encoding,
+        ) {
+            if text.is_ascii() && text.len() <= UNIGRAM_POSITIONS {
+                let mut token = [0u8; 4];
+                for (position, byte) in text.bytes().enumerate() {
+                    let found = unigrams.positions(index, position, byte, |positions| {
+                        // "{position + 1} {byte}": at most "32 x".
+                        let number = position + 1;
+                        let len = if number < 10 {
+                            token[0] = b'0' + number as u8;
+                            1
+                        } else {
+                            token[0] = b'0' + (number / 10) as u8;
+                            token[1] = b'0' + (number % 10) as u8;
+                            2
+                        };
+                        token[len] = b' ';
+                        token[len + 1] = byte;
+                        compute(&token[..len + 2], k, positions);
+                    });
+                    for &p in found {
+                        out[p as usize / 64] |= 1u64 << (p % 64);
+                    }
+                }
+                return Ok(());
+            }
+        }
         SCRATCH.with(|scratch| {
             let mut fresh = Scratch::default();
             let mut borrowed = scratch.try_borrow_mut();
@@ -268,20 +329,7 @@ impl ClkhashEncoder {
                 let token = token_buf.get(index_in_value);
                 let k = hashing.strategy.bits_of(index_in_value, n_tokens);
                 let bytes = hashing.format.encoding.encode(token);
-                let mut compute = |bytes: &[u8], out: &mut Vec<u32>| match hashing.hash {
-                    HashKind::Blake => blake_positions(bytes, k, &keys[0], l, |p| out.push(p)),
-                    HashKind::Double {
-                        prevent_singularity,
-                    } => double_hash_positions(
-                        bytes,
-                        k,
-                        &keys[0],
-                        &keys[1],
-                        l,
-                        prevent_singularity,
-                        |p| out.push(p),
-                    ),
-                };
+                let mut compute = |bytes: &[u8], out: &mut Vec<u32>| compute(bytes, k, out);
                 match tokens.as_deref_mut() {
                     // Cache key: the feature, k (at most 255 bits a token
                     // are cached), then the token's bytes.
@@ -597,6 +645,55 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!(all.row(i), alone.row(0), "row {i}");
+            }
+        }
+    }
+
+    /// Positional unigrams of ASCII values are looked up by position and
+    /// byte; that gives exactly the bits of the general path.
+    #[test]
+    fn the_unigram_shortcut_changes_nothing() {
+        for (hash, bits) in [("blakeHash", 10), ("doubleHash", 7)] {
+            let schema = ClkhashSchema::from_json(&format!(
+                r#"{{"version": 3,
+                "clkConfig": {{"l": 1024, "kdf": {{"type": "HKDF", "salt": "c2FsdA==", "info": "aW5mbw=="}}}},
+                "features": [
+                  {{"identifier": "code", "format": {{"type": "string"}},
+                   "hashing": {{"comparison": {{"type": "ngram", "n": 1, "positional": true}},
+                               "strategy": {{"bitsPerToken": {bits}}}, "hash": {{"type": "{hash}"}}}}}}
+                ]}}"#
+            ))
+            .unwrap();
+            let encoder = ClkhashEncoder::new(&schema, &secret()).unwrap();
+            let mut tokens = TokenTable::default();
+            let mut unigrams = UnigramTable::default();
+            for value in [
+                "",
+                "1234AB",
+                "NX1574702",
+                "ab cd~",
+                "0123456789012345678901234567890",
+                "é12",
+                &"x".repeat(40),
+            ] {
+                let mut general = vec![0u64; 16];
+                encoder
+                    .feature_positions(0, value, 0, 1, None, &mut general)
+                    .unwrap();
+                for _ in 0..2 {
+                    let mut shortcut = vec![0u64; 16];
+                    encoder
+                        .feature_positions(
+                            0,
+                            value,
+                            0,
+                            1,
+                            Some((&mut tokens, &mut unigrams)),
+                            &mut shortcut,
+                        )
+                        .unwrap();
+                    assert_eq!(shortcut, general, "{hash} {value:?}");
+                }
             }
         }
     }
