@@ -17,9 +17,9 @@ use crate::inspect::{FieldTokens, RecordTokens, TokenPositions};
 use crate::keys::{key_check_value, FieldHasher};
 use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date, PartialDate};
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
-use crate::schema::{hex, FieldKind, Missing, Schema, TokenKind};
+use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
-use crate::value_cache::{TokenTable, ValueCache};
+use crate::value_cache::{TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
 use crate::{EncodeError, Secret};
 
 /// What to do with a row that cannot be encoded.
@@ -461,8 +461,18 @@ impl Encoder {
                 field_bits.resize(n_words, 0);
             }
             let target: &mut [u64] = if remember { &mut field_bits } else { words };
+            let shortcut = self.positional_shortcut(
+                index,
+                value.as_ref(),
+                bits,
+                (&mut cache.tokens, &mut cache.unigrams),
+                target,
+            );
             let token_table = &mut cache.tokens;
             with_scratch(|tokens, key| {
+                if shortcut {
+                    return;
+                }
                 self.field_tokens(
                     index,
                     value.as_ref(),
@@ -486,6 +496,65 @@ impl Encoder {
             cache.scratch = field_bits;
         }
         Ok(strata)
+    }
+
+    /// [`Encoder::field_tokens`] for positional tokens of a short ASCII
+    /// value with a fixed number of bits per token, setting the bits in
+    /// `target`: token `i` is "{i}:{byte}", looked up by position and
+    /// byte, then the whole-value token. Returns whether it applied (if
+    /// not, nothing was set). Only for unsalted fields.
+    fn positional_shortcut(
+        &self,
+        index: usize,
+        value: Option<&Value>,
+        bits: u32,
+        (tokens, unigrams): (&mut TokenTable, &mut UnigramTable),
+        target: &mut [u64],
+    ) -> bool {
+        let field = &self.schema.fields[index];
+        let (true, TokenKind::Positional, BitBudget::PerToken(k)) =
+            (field.encode, field.tokens, field.budget)
+        else {
+            return false;
+        };
+        let Some(Value::Text(text) | Value::Exact(text) | Value::Identifier(text)) = value else {
+            return false;
+        };
+        if !text.is_ascii() || text.len() > UNIGRAM_POSITIONS || k > 255 {
+            return false;
+        }
+        let hasher = &self.hashers[index];
+        let mut set = |positions: &[u32]| {
+            for &p in positions {
+                target[p as usize / 64] |= 1 << (p % 64);
+            }
+        };
+        let mut token = [0u8; 4];
+        for (position, byte) in text.bytes().enumerate() {
+            set(unigrams.positions(index, position, byte, |out| {
+                // "{position}:{byte}": at most "31:x".
+                let len = if position < 10 {
+                    token[0] = b'0' + position as u8;
+                    1
+                } else {
+                    token[0] = b'0' + (position / 10) as u8;
+                    token[1] = b'0' + (position % 10) as u8;
+                    2
+                };
+                token[len] = b':';
+                token[len + 1] = byte;
+                hasher.positions(&token[..len + 2], k, bits, out);
+            }));
+        }
+        let mut key = Vec::with_capacity(8 + text.len());
+        key.extend_from_slice(&(self.hash_groups[index] as u16).to_le_bytes());
+        key.push(k as u8);
+        key.extend_from_slice(b"all:");
+        key.extend_from_slice(text.as_bytes());
+        set(tokens.positions(&key, &mut |token_bytes, out| {
+            hasher.positions(token_bytes, k, bits, out)
+        }));
+        true
     }
 
     /// The normalised value of every schema field of a record (`None` when
