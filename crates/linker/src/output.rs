@@ -1,9 +1,10 @@
 //! The outputs of a run: `clusters.csv`, `links.csv`, `capture.csv`,
 //! `scores.csv`, `summary.json` and, on request, anonlink-style groups JSON.
 //!
-//! Everything is rendered in memory first; then every file is written to a
-//! temporary file next to its target and only when all are written are they
-//! renamed into place, so a failure leaves no partial output. Scores are
+//! Every file is written to a temporary file next to its target as it is
+//! rendered (`clusters.csv` and `links.csv`, the large ones, are never held
+//! whole in memory), and only when all are written are they renamed into
+//! place, so a failure leaves no partial output. Scores are
 //! written with 6 decimals; every ordering is fixed, so the bytes do not
 //! depend on the thread count.
 

@@ -6,7 +6,7 @@
 pub enum Phase {
     /// Reading and checking the inputs.
     Load,
-    /// Comparing filters (the kernel); counted in query tiles.
+    /// Comparing filters (the kernel); counted in target tiles.
     Compare,
     /// Sorting candidate pairs and building clusters.
     Solve,

@@ -39,7 +39,7 @@ pub(crate) struct Group<'a> {
 }
 
 /// Whether the half-way early-exit checkpoint pays for itself, learnt per
-/// query tile: the first [`EarlyExit::TRIAL`] query tests decide, and the
+/// target tile: the first [`EarlyExit::TRIAL`] query tests decide, and the
 /// checkpoint is skipped for the rest of the tile when it dropped fewer
 /// than one query in eight. On random half-full filters at Dice 0.7 it
 /// never drops one (only the three-quarter checkpoint does); on realistic
