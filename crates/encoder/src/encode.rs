@@ -16,6 +16,7 @@ use crate::hardening::Hardener;
 use crate::inspect::{FieldTokens, RecordTokens, TokenPositions};
 use crate::keys::{key_check_value, FieldHasher};
 use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date, PartialDate};
+use crate::pipeline;
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
@@ -134,6 +135,16 @@ struct Written<W: Write> {
     dictionaries: Vec<Vec<String>>,
     summary: EncodeSummary,
     fill_total: f64,
+}
+
+impl pipeline::Chunk for Chunk {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 /// Words per filter and fields per record of a chunk.
@@ -989,61 +1000,26 @@ impl Encoder {
             out_words: self.output_length().words(),
             fields: self.schema.fields.len(),
         };
-        // Three chunks in turn: while the workers encode one, the calling
-        // thread writes the one before and reads the one after (and then
-        // helps encode).
-        let mut previous = Chunk::default();
-        let mut current = Chunk::default();
-        let mut next = Chunk::default();
-        let mut more = self.fill_chunk(
+        let mut first = Chunk::default();
+        let more = self.fill_chunk(
             &mut reader,
-            &mut current,
+            &mut first,
             pending.take(),
             chunk_rows,
             &mut next_row,
             options,
         )?;
-        let mut read_error = None;
-        while current.len > 0 || previous.len > 0 {
-            let mut wrote = Ok(());
-            let mut read = Ok(false);
-            rayon::in_place_scope(|scope| {
-                if current.len > 0 {
-                    let current = &mut current;
-                    let sources = &sources;
-                    scope.spawn(move |_| self.encode_chunk(sources, current, shape, n_columns));
-                }
-                wrote = self.write_chunk(&mut previous, shape, &mut written, options);
+        pipeline::run(
+            first,
+            more,
+            |chunk| self.fill_chunk(&mut reader, chunk, None, chunk_rows, &mut next_row, options),
+            &|chunk| self.encode_chunk(&sources, chunk, shape, n_columns),
+            |chunk| {
+                let wrote = self.write_chunk(chunk, shape, &mut written, options);
                 progress(written.summary.rows_read);
-                next.len = 0;
-                if more && wrote.is_ok() {
-                    read = self.fill_chunk(
-                        &mut reader,
-                        &mut next,
-                        None,
-                        chunk_rows,
-                        &mut next_row,
-                        options,
-                    );
-                }
-            });
-            wrote?;
-            match read {
-                Ok(has_more) => more = has_more,
-                Err(error) => {
-                    // Reported once the rows before it are written (their
-                    // errors come first).
-                    read_error = Some(error);
-                    more = false;
-                    next.len = 0;
-                }
-            }
-            std::mem::swap(&mut previous, &mut current);
-            std::mem::swap(&mut current, &mut next);
-        }
-        if let Some(error) = read_error {
-            return Err(error);
-        }
+                wrote
+            },
+        )?;
         let Written {
             writer,
             dictionaries,

@@ -41,6 +41,7 @@ pub mod hardening;
 pub mod inspect;
 pub mod keys;
 pub mod normalize;
+mod pipeline;
 pub mod profile;
 pub mod schema;
 pub mod secret;

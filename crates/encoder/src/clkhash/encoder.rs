@@ -13,9 +13,20 @@ use super::kdf::{derive_feature_keys, FeatureKeys};
 use super::schema::ClkhashSchema;
 use super::tokens::{Comparison, Strategy};
 use super::values::TextEncoding;
+use crate::pipeline;
 use crate::tokens::TokenBuf;
 use crate::value_cache::{TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
 use crate::{EncodeError, Secret};
+
+impl pipeline::Chunk for Chunk {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
 
 /// Records handed to the thread pool at a time by [`encode_csv`].
 const CHUNK_RECORDS: usize = 4096;
@@ -484,71 +495,34 @@ pub fn encode_csv_into(
     let mut records = csv_reader;
 
     let words = schema.filter_length().words();
-    // Three chunks in turn: while the workers encode one, this thread hands
-    // the one before to `sink` and reads the one after (and then helps
-    // encode).
-    let mut previous = Chunk::default();
-    let mut current = Chunk::default();
-    let mut next = Chunk::default();
     let mut row: u64 = 0;
-    let mut more = fill_chunk(&mut records, &mut current, &mut row)?;
-    let mut read_error = None;
-    while current.len > 0 || previous.len > 0 {
-        let mut sunk: Result<(), EncodeError> = Ok(());
-        let mut read = Ok(false);
-        rayon::in_place_scope(|scope| {
-            if current.len > 0 {
-                let current = &mut current;
-                let encoder = &encoder;
-                scope.spawn(move |_| {
-                    let n = current.len;
-                    current.words.clear();
-                    current.words.resize(n * words, 0);
-                    current.records[..n]
-                        .par_iter()
-                        .zip(&current.rows[..n])
-                        .zip(current.words.par_chunks_mut(words))
-                        .map(|((record, &(row, line)), out)| {
-                            encoder.encode_record(record, row, line, out)
-                        })
-                        .collect_into_vec(&mut current.outcomes);
-                });
+    let mut first = Chunk::default();
+    let more = fill_chunk(&mut records, &mut first, &mut row)?;
+    let encode = |chunk: &mut Chunk| {
+        let n = chunk.len;
+        chunk.words.clear();
+        chunk.words.resize(n * words, 0);
+        chunk.records[..n]
+            .par_iter()
+            .zip(&chunk.rows[..n])
+            .zip(chunk.words.par_chunks_mut(words))
+            .map(|((record, &(row, line)), out)| encoder.encode_record(record, row, line, out))
+            .collect_into_vec(&mut chunk.outcomes);
+    };
+    pipeline::run(
+        first,
+        more,
+        |chunk| fill_chunk(&mut records, chunk, &mut row),
+        &encode,
+        |chunk| {
+            for (outcome, out) in chunk.outcomes.drain(..).zip(chunk.words.chunks(words)) {
+                outcome?;
+                sink(out)?;
             }
-            sunk = (|| {
-                for (outcome, out) in previous
-                    .outcomes
-                    .drain(..)
-                    .zip(previous.words.chunks(words))
-                {
-                    outcome?;
-                    sink(out)?;
-                }
-                Ok(())
-            })();
-            previous.len = 0;
-            next.len = 0;
-            if more && sunk.is_ok() {
-                read = fill_chunk(&mut records, &mut next, &mut row);
-            }
-        });
-        sunk?;
-        match read {
-            Ok(has_more) => more = has_more,
-            Err(error) => {
-                // Reported once the rows before it are handed on (their
-                // errors come first).
-                read_error = Some(error);
-                more = false;
-                next.len = 0;
-            }
-        }
-        std::mem::swap(&mut previous, &mut current);
-        std::mem::swap(&mut current, &mut next);
-    }
-    match read_error {
-        Some(error) => Err(error),
-        None => Ok(row),
-    }
+            Ok(())
+        },
+    )?;
+    Ok(row)
 }
 
 /// A chunk of records and, once encoded, their filters and outcomes;
