@@ -20,7 +20,7 @@ use crate::pipeline;
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
-use crate::value_cache::{TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
+use crate::value_cache::{unigram_token, TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
 use crate::{EncodeError, Secret};
 
 /// What to do with a row that cannot be encoded.
@@ -543,18 +543,9 @@ impl Encoder {
         let mut token = [0u8; 4];
         for (position, byte) in text.bytes().enumerate() {
             set(unigrams.positions(index, position, byte, |out| {
-                // "{position}:{byte}": at most "31:x".
-                let len = if position < 10 {
-                    token[0] = b'0' + position as u8;
-                    1
-                } else {
-                    token[0] = b'0' + (position / 10) as u8;
-                    token[1] = b'0' + (position % 10) as u8;
-                    2
-                };
-                token[len] = b':';
-                token[len + 1] = byte;
-                hasher.positions(&token[..len + 2], k, bits, out);
+                // "{position}:{byte}".
+                let token = unigram_token(position, b':', byte, &mut token);
+                hasher.positions(token, k, bits, out);
             }));
         }
         let mut key = Vec::with_capacity(8 + text.len());

@@ -272,6 +272,23 @@ impl<V> ValueCache<V> {
 /// Character positions a [`UnigramTable`] covers.
 pub(crate) const UNIGRAM_POSITIONS: usize = 32;
 
+/// The token "{number}{separator}{byte}" in `buffer`, for a `number`
+/// below 100 (a position in a [`UnigramTable`]).
+pub(crate) fn unigram_token(number: usize, separator: u8, byte: u8, buffer: &mut [u8; 4]) -> &[u8] {
+    debug_assert!(number < 100);
+    let len = if number < 10 {
+        buffer[0] = b'0' + number as u8;
+        1
+    } else {
+        buffer[0] = b'0' + (number / 10 % 10) as u8;
+        buffer[1] = b'0' + (number % 10) as u8;
+        2
+    };
+    buffer[len] = separator;
+    buffer[len + 1] = byte;
+    &buffer[..len + 2]
+}
+
 /// The positions of positional unigrams of ASCII values (clkhash's
 /// `{"type": "ngram", "n": 1, "positional": true}`, as used for postcodes,
 /// document numbers and dates), by field, position and byte: a direct
@@ -440,6 +457,14 @@ impl TokenTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unigram_tokens_are_written_in_decimal() {
+        let mut buffer = [0; 4];
+        assert_eq!(unigram_token(0, b':', b'N', &mut buffer), b"0:N");
+        assert_eq!(unigram_token(9, b' ', b'7', &mut buffer), b"9 7");
+        assert_eq!(unigram_token(32, b' ', b'x', &mut buffer), b"32 x");
+    }
 
     #[test]
     fn same_bytes_is_equality() {

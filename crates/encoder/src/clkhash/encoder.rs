@@ -15,7 +15,7 @@ use super::tokens::{Comparison, Strategy};
 use super::values::TextEncoding;
 use crate::pipeline;
 use crate::tokens::TokenBuf;
-use crate::value_cache::{TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
+use crate::value_cache::{unigram_token, TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
 use crate::{EncodeError, Secret};
 
 impl pipeline::Chunk for Chunk {
@@ -300,19 +300,9 @@ impl ClkhashEncoder {
                 let mut token = [0u8; 4];
                 for (position, byte) in text.bytes().enumerate() {
                     let found = unigrams.positions(index, position, byte, |positions| {
-                        // "{position + 1} {byte}": at most "32 x".
-                        let number = position + 1;
-                        let len = if number < 10 {
-                            token[0] = b'0' + number as u8;
-                            1
-                        } else {
-                            token[0] = b'0' + (number / 10) as u8;
-                            token[1] = b'0' + (number % 10) as u8;
-                            2
-                        };
-                        token[len] = b' ';
-                        token[len + 1] = byte;
-                        compute(&token[..len + 2], k, positions);
+                        // "{position + 1} {byte}".
+                        let token = unigram_token(position + 1, b' ', byte, &mut token);
+                        compute(token, k, positions);
                     });
                     for &p in found {
                         out[p as usize / 64] |= 1u64 << (p % 64);
