@@ -3,9 +3,9 @@
 //! A field's bits (before hardening) depend only on the field and the bytes
 //! of its cell, unless salting mixes in another field. Registries repeat
 //! values all the time (given names, family names, places, dates, codes),
-//! so the encoder keeps, per worker thread, a small direct-mapped table per
-//! field from the cell's bytes to the normalised value and the field's
-//! bits. A hit costs a hash, a comparison and an OR of the filter's words
+//! so the encoder keeps, per worker thread, a small two-way set-associative
+//! table per field (least recently used way replaced) from the cell's bytes
+//! to the normalised value and the field's bits. A hit costs a hash, a comparison and an OR of the filter's words
 //! instead of normalisation, tokenisation and one cache lookup per token.
 //!
 //! The tables are bounded (at most [`SLOTS`] entries per field and
@@ -16,6 +16,10 @@
 //! [`MIN_HIT_RATE`]. The cache never changes a result: an entry holds
 //! exactly what the uncached path computes (tests compare the two byte for
 //! byte). Cells whose value is an error are not remembered.
+//!
+//! The cells that miss go through a per-thread token table
+//! ([`TokenTable`]) and, for positional unigrams, a directly indexed
+//! [`UnigramTable`].
 //!
 //! Entries hold plaintext values, like the token-position cache: they live
 //! in the encoder (on the agency's premises) and die with it; `Debug` is
