@@ -45,9 +45,15 @@ pub enum LinkError {
     /// A configuration that does not make sense for these inputs.
     #[error("{0}")]
     Config(String),
-    /// The output directory is not usable.
+    /// The output directory is not usable: it is a file, or it is not empty
+    /// and `--force` was not given.
     #[error("{0}")]
     OutputDir(String),
+    /// The output directory cannot be examined (its path runs through a
+    /// file, or it cannot be read): a failure of the work, like an output
+    /// file that cannot be written.
+    #[error("{0}")]
+    OutputUnreachable(String),
     /// Writing an output file failed.
     #[error("cannot write {}", path.display())]
     Output {
@@ -66,6 +72,9 @@ impl LinkError {
     /// Whether the error is the input's or the user's fault (bad file, bad
     /// option) rather than a failure of the work (I/O while writing).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, LinkError::Output { .. } | LinkError::Format(_))
+        !matches!(
+            self,
+            LinkError::Output { .. } | LinkError::OutputUnreachable(_) | LinkError::Format(_)
+        )
     }
 }

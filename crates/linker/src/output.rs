@@ -45,11 +45,12 @@ pub struct OutputOptions {
 /// the work, so a bad directory fails fast.
 ///
 /// # Errors
-/// [`LinkError::OutputDir`].
+/// [`LinkError::OutputDir`] for a file or a non-empty directory without
+/// `force`, [`LinkError::OutputUnreachable`] when it cannot be examined.
 pub fn check_output_dir(dir: &Path, force: bool) -> Result<(), LinkError> {
     match std::fs::metadata(dir) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(LinkError::OutputDir(format!(
+        Err(error) => Err(LinkError::OutputUnreachable(format!(
             "cannot use {} as the output directory: {error}",
             dir.display()
         ))),
@@ -59,7 +60,7 @@ pub fn check_output_dir(dir: &Path, force: bool) -> Result<(), LinkError> {
         ))),
         Ok(_) => {
             let mut entries = std::fs::read_dir(dir).map_err(|error| {
-                LinkError::OutputDir(format!(
+                LinkError::OutputUnreachable(format!(
                     "cannot read the output directory {}: {error}",
                     dir.display()
                 ))
@@ -493,8 +494,9 @@ pub fn render_groups(sources: &[Source], linkage: &Linkage) -> String {
 /// missing). `timings.write_ms` is measured here.
 ///
 /// # Errors
-/// [`LinkError::OutputDir`] for an unusable directory, [`LinkError::Output`]
-/// and [`LinkError::Format`] for I/O failures; nothing is left behind.
+/// [`LinkError::OutputDir`] or [`LinkError::OutputUnreachable`] for an
+/// unusable directory, [`LinkError::Output`] and [`LinkError::Format`] for
+/// I/O failures; nothing is left behind.
 pub fn write_outputs(
     dir: &Path,
     sources: &[Source],
