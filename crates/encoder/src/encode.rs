@@ -472,16 +472,16 @@ impl Encoder {
                 field_bits.resize(n_words, 0);
             }
             let target: &mut [u64] = if remember { &mut field_bits } else { words };
-            let shortcut = self.positional_shortcut(
-                index,
-                value.as_ref(),
-                bits,
-                (&mut cache.tokens, &mut cache.unigrams),
-                target,
-            );
-            let token_table = &mut cache.tokens;
+            let (token_table, unigrams) = (&mut cache.tokens, &mut cache.unigrams);
             with_scratch(|tokens, key| {
-                if shortcut {
+                let done = self.positional_shortcut(
+                    index,
+                    value.as_ref(),
+                    bits,
+                    (&mut *token_table, &mut *unigrams, &mut *key),
+                    target,
+                );
+                if done {
                     return;
                 }
                 self.field_tokens(
@@ -512,14 +512,15 @@ impl Encoder {
     /// [`Encoder::field_tokens`] for positional tokens of a short ASCII
     /// value with a fixed number of bits per token, setting the bits in
     /// `target`: token `i` is "{i}:{byte}", looked up by position and
-    /// byte, then the whole-value token. Returns whether it applied (if
-    /// not, nothing was set). Only for unsalted fields.
+    /// byte, then the whole-value token (its cache key built in `key`).
+    /// Returns whether it applied (if not, nothing was set). Only for
+    /// unsalted fields.
     fn positional_shortcut(
         &self,
         index: usize,
         value: Option<&Value>,
         bits: u32,
-        (tokens, unigrams): (&mut TokenTable, &mut UnigramTable),
+        (tokens, unigrams, key): (&mut TokenTable, &mut UnigramTable, &mut Vec<u8>),
         target: &mut [u64],
     ) -> bool {
         let field = &self.schema.fields[index];
@@ -548,12 +549,12 @@ impl Encoder {
                 hasher.positions(token, k, bits, out);
             }));
         }
-        let mut key = Vec::with_capacity(8 + text.len());
+        key.clear();
         key.extend_from_slice(&(self.hash_groups[index] as u16).to_le_bytes());
         key.push(k as u8);
         key.extend_from_slice(b"all:");
         key.extend_from_slice(text.as_bytes());
-        set(tokens.positions(&key, &mut |token_bytes, out| {
+        set(tokens.positions(key, &mut |token_bytes, out| {
             hasher.positions(token_bytes, k, bits, out)
         }));
         true

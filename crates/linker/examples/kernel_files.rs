@@ -6,6 +6,10 @@
 //! Linux `schedstat`, so that a busy machine does not distort the per-core
 //! rate).
 
+#[path = "common/cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -65,23 +69,4 @@ fn main() {
             found.comparisons as f64 / cpu / 1e6
         );
     }
-}
-
-/// CPU time of all this process's threads (Linux `schedstat`); NaN
-/// elsewhere.
-fn cpu_seconds() -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return f64::NAN;
-    };
-    let mut total_ns = 0u64;
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) {
-            total_ns += text
-                .split_whitespace()
-                .next()
-                .and_then(|ns| ns.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    total_ns as f64 / 1e9
 }
