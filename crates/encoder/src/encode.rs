@@ -15,7 +15,9 @@ use zicht_format::{FileWriter, FilterLength, Header, Stratum};
 use crate::hardening::Hardener;
 use crate::inspect::{FieldTokens, RecordTokens, TokenPositions};
 use crate::keys::{key_check_value, FieldHasher};
-use crate::normalize::{family_name_core, is_particle, normalize_text, parse_date, PartialDate};
+use crate::normalize::{
+    family_name_core, is_particle, normalize_identifier, normalize_text, parse_date, PartialDate,
+};
 use crate::pipeline;
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
@@ -479,6 +481,7 @@ impl Encoder {
                     value.as_ref(),
                     bits,
                     (&mut *token_table, &mut *unigrams, &mut *key),
+                    remember,
                     target,
                 );
                 if done {
@@ -512,7 +515,9 @@ impl Encoder {
     /// [`Encoder::field_tokens`] for positional tokens of a short ASCII
     /// value with a fixed number of bits per token, setting the bits in
     /// `target`: token `i` is "{i}:{byte}", looked up by position and
-    /// byte, then the whole-value token (its cache key built in `key`).
+    /// byte, then the whole-value token (its cache key built in `key`;
+    /// looked up in `tokens` only when `values_repeat`: the field's values
+    /// are remembered, so its whole values may come again).
     /// Returns whether it applied (if not, nothing was set). Only for
     /// unsalted fields.
     fn positional_shortcut(
@@ -521,6 +526,7 @@ impl Encoder {
         value: Option<&Value>,
         bits: u32,
         (tokens, unigrams, key): (&mut TokenTable, &mut UnigramTable, &mut Vec<u8>),
+        values_repeat: bool,
         target: &mut [u64],
     ) -> bool {
         let field = &self.schema.fields[index];
@@ -554,9 +560,13 @@ impl Encoder {
         key.push(k as u8);
         key.extend_from_slice(b"all:");
         key.extend_from_slice(text.as_bytes());
-        set(tokens.positions(key, &mut |token_bytes, out| {
-            hasher.positions(token_bytes, k, bits, out)
-        }));
+        let mut compute =
+            |token_bytes: &[u8], out: &mut Vec<u32>| hasher.positions(token_bytes, k, bits, out);
+        if values_repeat {
+            set(tokens.positions(key, &mut compute));
+        } else {
+            set(tokens.compute(key, &mut compute));
+        }
         true
     }
 
@@ -752,12 +762,7 @@ impl Encoder {
                     .code()
                     .to_string(),
             ),
-            FieldKind::Identifier => Value::Identifier(
-                raw.chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .flat_map(char::to_uppercase)
-                    .collect(),
-            ),
+            FieldKind::Identifier => Value::Identifier(normalize_identifier(raw)),
             FieldKind::Category => Value::Exact(normalize_text(raw)),
         })
     }

@@ -92,6 +92,27 @@ const PARTICLES: &[&str] = &[
     "del", "della", "di", "da", "dos", "das", "do", "el", "al", "y",
 ];
 
+/// An identifier (document number, postcode): its letters and digits,
+/// upper-cased; everything else dropped.
+pub fn normalize_identifier(raw: &str) -> String {
+    if raw.is_ascii() {
+        // The same as below, byte by byte.
+        return raw
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_uppercase()))
+            .collect();
+    }
+    normalize_identifier_chars(raw)
+}
+
+fn normalize_identifier_chars(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// Whether a normalised word is a surname particle.
 pub fn is_particle(word: &str) -> bool {
     PARTICLES.contains(&word)
@@ -361,6 +382,20 @@ pub fn builtin_sex(raw: &str) -> Option<Sex> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ASCII shortcut of `normalize_identifier` is the general path.
+    #[test]
+    fn ascii_identifiers_take_a_shortcut_to_the_same_place() {
+        let all_ascii: String = (0u8..128).map(char::from).collect();
+        for raw in [all_ascii.as_str(), "nx-157 4702", "8364 sz", "", "ÄB-1"] {
+            assert_eq!(
+                normalize_identifier(raw),
+                normalize_identifier_chars(raw),
+                "{raw:?}"
+            );
+        }
+        assert_eq!(normalize_identifier("nx-157 4702"), "NX1574702");
+    }
 
     fn formats(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

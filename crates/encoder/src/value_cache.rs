@@ -8,12 +8,16 @@
 //! to the normalised value and the field's bits. A hit costs a hash, a comparison and an OR of the filter's words
 //! instead of normalisation, tokenisation and one cache lookup per token.
 //!
-//! The tables are bounded (at most [`SLOTS`] entries per field and
-//! thread, fewer for wide filters or many fields: all tables of a thread
-//! stay within about [`BUDGET`] bytes) and a
-//! field whose values hardly repeat (document numbers, postcodes) stops
-//! using its table after [`TRIAL`] lookups with fewer than one hit in
-//! [`MIN_HIT_RATE`]. The cache never changes a result: an entry holds
+//! A table starts small ([`FIRST_SLOTS`] entries, so that fields with
+//! few values stay in the CPU's caches) and doubles when it keeps
+//! replacing entries, up to [`MAX_SLOTS`]
+//! entries and while all tables of the thread stay within [`BUDGET`]
+//! bytes: a date of birth (tens of thousands of values) gets a large
+//! table, a sex code a tiny one. Every [`WINDOW`] lookups a field decides
+//! whether its table pays: one whose values hardly repeat (document
+//! numbers, postcodes: fewer than one hit in [`MIN_HIT_RATE_GROWING`]),
+//! or that cannot grow and hits less than one lookup in [`MIN_HIT_RATE`],
+//! stops using it. The cache never changes a result: an entry holds
 //! exactly what the uncached path computes (tests compare the two byte for
 //! byte). Cells whose value is an error are not remembered.
 //!
@@ -29,13 +33,18 @@ use std::hash::Hasher;
 
 use rustc_hash::FxHasher;
 
+/// Entries of a field's table when first used (a power of two).
+const FIRST_SLOTS: usize = 1 << 6;
 /// Entries per field and thread, at most (a power of two).
-const SLOTS: usize = 1 << 12;
-/// Bytes of one thread's field tables, about, at most.
+const MAX_SLOTS: usize = 1 << 15;
+/// Bytes of one thread's field tables, at most.
 const BUDGET: usize = 16 << 20;
-/// Lookups per field before deciding whether the table pays.
-const TRIAL: u32 = 4096;
-/// A field keeps its table when at least one lookup in this many hits.
+/// Lookups per field between decisions on whether the table pays.
+const WINDOW: u32 = 4096;
+/// A table that can still grow is kept while at least one lookup in this
+/// many hits (its values repeat, if not yet within its reach) ...
+const MIN_HIT_RATE_GROWING: u32 = 64;
+/// ... and one that cannot while at least one in this many hits.
 const MIN_HIT_RATE: u32 = 8;
 
 /// A remembered cell found by [`ValueCache::get`].
@@ -95,8 +104,11 @@ struct Table<V> {
     recent: Vec<u8>,
     /// Number of sets (a power of two; 0 until the first insert).
     sets: usize,
+    /// Lookups and hits in the current window.
     lookups: u32,
     hits: u32,
+    /// Entries replaced since the table last grew.
+    replaced: usize,
     enabled: bool,
 }
 
@@ -111,8 +123,30 @@ impl<V> Table<V> {
             sets: 0,
             lookups: 0,
             hits: 0,
+            replaced: 0,
             enabled: true,
         }
+    }
+
+    /// Bytes of a table of `slots` slots of `width` words.
+    fn bytes_for(slots: usize, width: usize) -> usize {
+        slots * (8 + std::mem::size_of::<Option<Remembered<V>>>() + 8 * width + 1)
+    }
+
+    /// Bytes this table holds.
+    fn bytes(&self) -> usize {
+        Self::bytes_for(self.hashes.len(), self.width)
+    }
+
+    /// Empty slots: `slots` of them, `width` words of bits each.
+    fn allocate(&mut self, slots: usize, width: usize) {
+        self.sets = slots / 2;
+        self.hashes = vec![0; slots];
+        self.entries = Vec::new();
+        self.entries.resize_with(slots, || None);
+        self.width = width;
+        self.bits = vec![0; slots * width];
+        self.recent = vec![0; slots / 2];
     }
 
     /// The set of a hash.
@@ -136,12 +170,50 @@ impl<V> Table<V> {
                     .is_some_and(|(stored, _)| same_bytes(stored.bytes(), cell))
         })
     }
+
+    /// The slot for a new entry with hash `hash`: an empty way of its set,
+    /// else the one not used last (counted as replaced). Marks it used.
+    fn place(&mut self, hash: u64) -> usize {
+        let set = self.set_of(hash);
+        let way = if self.hashes[2 * set] == 0 {
+            0
+        } else if self.hashes[2 * set + 1] == 0 {
+            1
+        } else {
+            self.replaced += 1;
+            1 - usize::from(self.recent[set])
+        };
+        self.recent[set] = way as u8;
+        2 * set + way
+    }
+
+    /// Double the table, keeping its entries (those that still fit).
+    fn grow(&mut self) {
+        let mut old = std::mem::replace(self, Table::new());
+        self.lookups = old.lookups;
+        self.hits = old.hits;
+        self.allocate(2 * old.hashes.len(), old.width);
+        let width = old.width;
+        for (slot, &hash) in old.hashes.iter().enumerate() {
+            if hash == 0 {
+                continue;
+            }
+            let new_slot = self.place(hash);
+            self.hashes[new_slot] = hash;
+            self.entries[new_slot] = old.entries[slot].take();
+            self.bits[new_slot * width..(new_slot + 1) * width]
+                .copy_from_slice(&old.bits[slot * width..(slot + 1) * width]);
+        }
+        self.replaced = 0;
+    }
 }
 
 /// The tables of one worker thread, one per schema field, and its token
 /// positions.
 pub(crate) struct ValueCache<V> {
     tables: Vec<Table<V>>,
+    /// Bytes the tables hold, together.
+    bytes: usize,
     /// Token positions, for the cells that miss.
     pub(crate) tokens: TokenTable,
     /// Scratch for a missed cell's bits.
@@ -190,6 +262,7 @@ impl<V> ValueCache<V> {
     pub(crate) fn new(fields: usize) -> ValueCache<V> {
         ValueCache {
             tables: (0..fields).map(|_| Table::new()).collect(),
+            bytes: 0,
             tokens: TokenTable::default(),
             scratch: Vec::new(),
             unigrams: UnigramTable::default(),
@@ -201,72 +274,75 @@ impl<V> ValueCache<V> {
         self.tables[field].enabled
     }
 
+    /// Whether field `field`'s table may double within the budget.
+    fn can_grow(&self, field: usize) -> bool {
+        let table = &self.tables[field];
+        table.sets > 0 && 4 * table.sets <= MAX_SLOTS && self.bytes + table.bytes() <= BUDGET
+    }
+
     /// The entry of `cell` in field `field`'s table, if remembered.
     pub(crate) fn get(&mut self, field: usize, cell: &[u8]) -> Option<Hit<'_, V>> {
-        let table = &mut self.tables[field];
-        if !table.enabled {
+        if !self.tables[field].enabled {
             return None;
+        }
+        let can_grow = self.can_grow(field);
+        let table = &mut self.tables[field];
+        if table.lookups >= WINDOW {
+            let rate = if can_grow {
+                MIN_HIT_RATE_GROWING
+            } else {
+                MIN_HIT_RATE
+            };
+            if table.hits * rate < table.lookups {
+                // The field's values hardly repeat: stop remembering them.
+                self.bytes -= table.bytes();
+                *table = Table::new();
+                table.enabled = false;
+                return None;
+            }
+            table.lookups = 0;
+            table.hits = 0;
         }
         table.lookups += 1;
         let hash = hash_of(cell);
-        match table.find(hash, cell) {
-            Some(slot) => {
-                table.hits += 1;
-                table.recent[slot / 2] = (slot % 2) as u8;
-                let (_, value) = table.entries[slot].as_ref()?;
-                Some(Hit {
-                    value: value.as_ref(),
-                    bits: &table.bits[slot * table.width..(slot + 1) * table.width],
-                })
-            }
-            None => {
-                if table.lookups >= TRIAL && table.hits * MIN_HIT_RATE < table.lookups {
-                    // The field's values hardly repeat: stop remembering them.
-                    *table = Table::new();
-                    table.enabled = false;
-                }
-                None
-            }
-        }
+        let slot = table.find(hash, cell)?;
+        table.hits += 1;
+        table.recent[slot / 2] = (slot % 2) as u8;
+        let (_, value) = table.entries[slot].as_ref()?;
+        Some(Hit {
+            value: value.as_ref(),
+            bits: &table.bits[slot * table.width..(slot + 1) * table.width],
+        })
     }
 
     /// Remember `cell` of field `field` (every cell of a field must have
     /// as many words of bits).
     pub(crate) fn insert(&mut self, field: usize, cell: &[u8], value: Option<V>, bits: &[u64]) {
-        let n_fields = self.tables.len();
-        let table = &mut self.tables[field];
-        if table.sets == 0 {
-            // This field's share of the budget, in slots of its width.
-            let per_slot = 8 + std::mem::size_of::<Option<Remembered<V>>>() + 32 + 8 * bits.len();
-            let fit = BUDGET / n_fields.max(1) / per_slot;
-            let slots = if fit >= SLOTS {
-                SLOTS
-            } else {
-                // The largest power of two that fits, at least one set.
-                (1usize << fit.max(2).ilog2()).max(2)
-            };
-            table.sets = slots / 2;
-            table.hashes = vec![0; slots];
-            table.entries.resize_with(slots, || None);
-            table.width = bits.len();
-            table.bits = vec![0; slots * table.width];
-            table.recent = vec![0; slots / 2];
+        if !self.tables[field].enabled {
+            return;
         }
+        if self.tables[field].sets == 0 {
+            let bytes = Table::<V>::bytes_for(FIRST_SLOTS, bits.len());
+            if self.bytes + bytes > BUDGET {
+                return;
+            }
+            self.tables[field].allocate(FIRST_SLOTS, bits.len());
+            self.bytes += bytes;
+        }
+        let table = &self.tables[field];
         if bits.len() != table.width {
             return;
         }
+        if table.replaced >= table.hashes.len() / 2 && self.can_grow(field) {
+            // It keeps replacing entries: more values than it holds
+            // (whether they repeat is for `get` to tell).
+            let before = table.bytes();
+            self.tables[field].grow();
+            self.bytes += self.tables[field].bytes() - before;
+        }
+        let table = &mut self.tables[field];
         let hash = hash_of(cell);
-        let set = table.set_of(hash);
-        // An empty way, else the one not used last.
-        let way = if table.hashes[2 * set] == 0 {
-            0
-        } else if table.hashes[2 * set + 1] == 0 {
-            1
-        } else {
-            1 - usize::from(table.recent[set])
-        };
-        let slot = 2 * set + way;
-        table.recent[set] = way as u8;
+        let slot = table.place(hash);
         table.hashes[slot] = hash;
         table.entries[slot] = Some((StoredCell::new(cell), value));
         table.bits[slot * table.width..(slot + 1) * table.width].copy_from_slice(bits);
@@ -397,6 +473,19 @@ impl Default for TokenTable {
 }
 
 impl TokenTable {
+    /// The positions for `key` computed as [`TokenTable::positions`] does
+    /// on a miss, neither looked up nor remembered (for tokens that will
+    /// not come again).
+    pub(crate) fn compute(
+        &mut self,
+        key: &[u8],
+        compute: &mut dyn FnMut(&[u8], &mut Vec<u32>),
+    ) -> &[u32] {
+        self.scratch.clear();
+        compute(&key[3..], &mut self.scratch);
+        &self.scratch
+    }
+
     /// The positions for `key`, computed by `compute(&key[3..], out)` on a
     /// miss (the first three bytes are the hash group and k).
     pub(crate) fn positions(
@@ -504,17 +593,20 @@ mod tests {
 
     #[test]
     fn full_tables_still_answer_right() {
-        // Twice as many cells as slots, each seen several times: sets
-        // overflow and ways are replaced, and every hit must still be the
-        // cell's own entry.
+        // Twice as many cells as the largest table holds, each looked up
+        // twice in a row and seen again later: tables grow to their
+        // largest, sets overflow and ways are replaced, and every hit must
+        // still be the cell's own entry.
         let mut cache: ValueCache<u32> = ValueCache::new(1);
         let mut hits = 0;
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..8 * SLOTS {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let value = (state % (2 * SLOTS as u64)) as u32;
+        for i in 0..8 * MAX_SLOTS {
+            if i % 2 == 0 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+            }
+            let value = (state % (2 * MAX_SLOTS as u64)) as u32;
             let cell = value.to_le_bytes();
             match cache.get(0, &cell) {
                 Some(hit) => {
@@ -526,20 +618,64 @@ mod tests {
             }
         }
         assert!(cache.enabled(0));
-        assert!(hits > SLOTS, "{hits} hits");
+        assert_eq!(cache.tables[0].hashes.len(), MAX_SLOTS);
+        assert!(hits > 4 * MAX_SLOTS, "{hits} hits");
     }
 
     #[test]
     fn tables_fit_the_budget() {
-        // 100 fields of 8192-bit filters: far fewer slots each, still right.
-        let mut cache: ValueCache<()> = ValueCache::new(100);
-        let wide = vec![1u64; 128];
-        cache.insert(3, b"anna", Some(()), &wide);
-        let table = &cache.tables[3];
-        let bytes = table.hashes.len() * (8 + 8 * 128);
-        assert!(bytes <= BUDGET / 100, "{bytes}");
-        assert!(table.sets.is_power_of_two());
-        assert_eq!(cache.get(3, b"anna").map(|hit| hit.bits.len()), Some(128));
+        // 100 fields of 8192-bit filters, each with more repeating values
+        // than the budget can hold: tables stop growing, answers stay right.
+        let mut cache: ValueCache<u32> = ValueCache::new(100);
+        let wide = |value: u32| vec![u64::from(value); 128];
+        for round in 0..3 {
+            for field in 0..100 {
+                for value in 0..2000u32 {
+                    let cell = value.to_le_bytes();
+                    match cache.get(field, &cell) {
+                        Some(hit) => {
+                            assert_eq!(hit.value, Some(&value));
+                            assert_eq!(hit.bits, &wide(value)[..]);
+                        }
+                        None => cache.insert(field, &cell, Some(value), &wide(value)),
+                    }
+                }
+            }
+            let held: usize = cache.tables.iter().map(Table::bytes).sum();
+            assert_eq!(held, cache.bytes, "round {round}");
+            assert!(cache.bytes <= BUDGET, "{} bytes", cache.bytes);
+        }
+        assert!(cache
+            .tables
+            .iter()
+            .all(|t| t.sets == 0 || t.sets.is_power_of_two()));
+        assert!(cache.tables.iter().any(|t| t.hashes.len() > FIRST_SLOTS));
+    }
+
+    #[test]
+    fn tables_grow_and_keep_their_entries() {
+        // 1,000 values seen in turn: the first table (64 entries) keeps
+        // replacing them, so it grows until all fit, and then every lookup hits.
+        let mut cache: ValueCache<u32> = ValueCache::new(2);
+        let mut last_round_hits = 0;
+        for _ in 0..12 {
+            last_round_hits = 0;
+            for value in 0..1000u32 {
+                let cell = value.to_le_bytes();
+                match cache.get(1, &cell) {
+                    Some(hit) => {
+                        assert_eq!(hit.value, Some(&value));
+                        assert_eq!(hit.bits, &[u64::from(value)]);
+                        last_round_hits += 1;
+                    }
+                    None => cache.insert(1, &cell, Some(value), &[u64::from(value)]),
+                }
+            }
+        }
+        assert!(cache.tables[1].hashes.len() >= 1024);
+        // (Sets that three values share miss in turn: two ways each.)
+        assert!(last_round_hits > 800, "{last_round_hits}");
+        assert_eq!(cache.bytes, cache.tables[1].bytes());
     }
 
     #[test]
@@ -564,7 +700,7 @@ mod tests {
     #[test]
     fn fields_that_never_repeat_stop_using_the_table() {
         let mut cache: ValueCache<()> = ValueCache::new(1);
-        for i in 0..TRIAL + 1 {
+        for i in 0..WINDOW + 1 {
             let cell = i.to_le_bytes();
             if cache.get(0, &cell).is_none() && cache.enabled(0) {
                 cache.insert(0, &cell, None, &[]);
