@@ -22,7 +22,9 @@ use crate::pipeline;
 use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
-use crate::value_cache::{unigram_token, TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
+use crate::value_cache::{
+    unigram_token, TokenTable, UnigramTable, ValueCache, DATE_YEARS, UNIGRAM_POSITIONS,
+};
 use crate::{EncodeError, Secret};
 
 /// What to do with a row that cannot be encoded.
@@ -168,6 +170,10 @@ pub struct Encoder {
     /// Per field: the index of the first field sharing its hash group (the
     /// cache key, so fields of one group share cached positions).
     hash_groups: Vec<usize>,
+    /// Per field: whether its bits are built from date parts
+    /// ([`Encoder::date_bits`]): an encoded date with positional tokens
+    /// and a fixed number of bits per token.
+    date_parts: Vec<bool>,
     /// Per worker thread (by rayon's thread index): each field's bits by
     /// cell ([`crate::value_cache`]); filled on first use.
     value_caches: Box<[Mutex<Option<ValueCache<Value>>>]>,
@@ -273,6 +279,16 @@ impl Encoder {
             &fingerprint,
         );
         let use_value_cache = schema.hardening.salt_fields.is_empty();
+        let date_parts = schema
+            .fields
+            .iter()
+            .map(|f| {
+                f.encode
+                    && f.kind == FieldKind::DateOfBirth
+                    && f.tokens == TokenKind::Positional
+                    && matches!(f.budget, BitBudget::PerToken(_))
+            })
+            .collect();
         Ok(Encoder {
             key_check: key_check_value(secret, &fingerprint),
             value_caches: (0..VALUE_CACHE_SLOTS).map(|_| Mutex::new(None)).collect(),
@@ -283,6 +299,7 @@ impl Encoder {
             hardener,
             cache: PositionCache::default(),
             hash_groups,
+            date_parts,
         })
     }
 
@@ -457,6 +474,32 @@ impl Encoder {
             let Some(source) = *source else {
                 continue;
             };
+            if self.date_parts[index] {
+                // Dates go by part, not through the field's table.
+                let value = self.field_value(index, source, record)?;
+                note(index, value.as_ref(), missing);
+                if let Some(Value::Date(date)) = &value {
+                    if self.date_bits(index, date, bits, cache, words) {
+                        continue;
+                    }
+                }
+                with_scratch(|tokens, key| {
+                    self.field_tokens(
+                        index,
+                        value.as_ref(),
+                        None,
+                        bits,
+                        (tokens, key),
+                        &mut cache.tokens,
+                        &mut |_, _, positions: &[u32]| {
+                            for &p in positions {
+                                words[p as usize / 64] |= 1 << (p % 64);
+                            }
+                        },
+                    );
+                });
+                continue;
+            }
             let cell = Self::cell(source, record);
             if let Some(entry) = cache.get(index, cell) {
                 for (word, &field_word) in words.iter_mut().zip(entry.bits) {
@@ -510,6 +553,70 @@ impl Encoder {
             cache.scratch = field_bits;
         }
         Ok(strata)
+    }
+
+    /// OR the bits of date `date` of field `index` (one of `date_parts`)
+    /// into `words`: its year part and its month-and-day part from the
+    /// thread's [`DateTable`], each computed by [`Encoder::field_tokens`]
+    /// on a date with only that part. Returns whether it applied (a year
+    /// the table covers; if not, nothing was set).
+    fn date_bits(
+        &self,
+        index: usize,
+        date: &PartialDate,
+        bits: u32,
+        cache: &mut ValueCache<Value>,
+        words: &mut [u64],
+    ) -> bool {
+        let Some(year) = date.year.filter(|&y| usize::from(y) < DATE_YEARS) else {
+            return false;
+        };
+        let (month, day) = (date.month.unwrap_or(0), date.day.unwrap_or(0));
+        if month > 12 || day > 31 {
+            return false;
+        }
+        let (tokens, dates) = (&mut cache.tokens, &mut cache.dates);
+        let part_bits = |part: PartialDate, tokens: &mut TokenTable, out: &mut [u64]| {
+            with_scratch(|buffer, key| {
+                self.field_tokens(
+                    index,
+                    Some(&Value::Date(part)),
+                    None,
+                    bits,
+                    (buffer, key),
+                    tokens,
+                    &mut |_, _, positions: &[u32]| {
+                        for &p in positions {
+                            out[p as usize / 64] |= 1 << (p % 64);
+                        }
+                    },
+                );
+            });
+        };
+        let width = words.len();
+        let year_bits = dates.year(index, year, width, |out| {
+            let part = PartialDate {
+                year: Some(year),
+                month: None,
+                day: None,
+            };
+            part_bits(part, tokens, out);
+        });
+        for (word, &part) in words.iter_mut().zip(year_bits) {
+            *word |= part;
+        }
+        let month_day_bits = dates.month_day(index, month, day, width, |out| {
+            let part = PartialDate {
+                year: None,
+                month: date.month,
+                day: date.day,
+            };
+            part_bits(part, tokens, out);
+        });
+        for (word, &part) in words.iter_mut().zip(month_day_bits) {
+            *word |= part;
+        }
+        true
     }
 
     /// [`Encoder::field_tokens`] for positional tokens of a short ASCII
@@ -1572,7 +1679,7 @@ field = "exploitation"
             [
                 0usize..6,
                 0usize..5,
-                0usize..6,
+                0usize..8,
                 0usize..4,
                 0usize..40,
                 0usize..3,
@@ -1584,13 +1691,16 @@ field = "exploitation"
     fn cache_test_csv(rows: &[[usize; 6]], full_name: bool) -> String {
         const GIVEN: [&str; 6] = ["Anna", "anna maria", "", "Jan", "Zeynep", " Élif "];
         const FAMILY: [&str; 5] = ["de Vries", "", "Vanderbeek", "Yılmaz", "Jansen"];
-        const DATES: [&str; 6] = [
+        // Full dates, a year alone, day-month-year, a leap day.
+        const DATES: [&str; 8] = [
             "1990-01-02",
             "1985-12-31",
             "",
             "not a date",
+            "1990",
+            "04-07-2001",
+            "2000-02-29",
             "1990-01-02",
-            "2001-07-04",
         ];
         const SEX: [&str; 4] = ["F", "M", "", "?"];
         const EXPLOITATION: [&str; 3] = ["labour", "", "sexual"];

@@ -220,6 +220,8 @@ pub(crate) struct ValueCache<V> {
     pub(crate) scratch: Vec<u64>,
     /// Positions of positional unigrams by field, position and byte.
     pub(crate) unigrams: UnigramTable,
+    /// Bits of dates by field and part.
+    pub(crate) dates: DateTable,
 }
 
 impl<V> std::fmt::Debug for ValueCache<V> {
@@ -266,6 +268,7 @@ impl<V> ValueCache<V> {
             tokens: TokenTable::default(),
             scratch: Vec::new(),
             unigrams: UnigramTable::default(),
+            dates: DateTable::default(),
         }
     }
 
@@ -346,6 +349,81 @@ impl<V> ValueCache<V> {
         table.hashes[slot] = hash;
         table.entries[slot] = Some((StoredCell::new(cell), value));
         table.bits[slot * table.width..(slot + 1) * table.width].copy_from_slice(bits);
+    }
+}
+
+/// Years a [`DateTable`] covers (`0..DATE_YEARS`).
+pub(crate) const DATE_YEARS: usize = 1 << 12;
+
+/// A date field's bits in two parts, its year's and its month's and day's,
+/// each computed once per thread: a date's bits are the OR of its two
+/// parts, with no token formatted or looked up. (A date's tokens are the
+/// year's tokens and the month's and day's, and each part's bits depend
+/// only on that part.) Per field [`DATE_YEARS`] years and 13 × 32
+/// (month, day) pairs, unknown month or day as 0, filled as they are met.
+#[derive(Default)]
+pub(crate) struct DateTable {
+    fields: Vec<DateParts>,
+}
+
+#[derive(Default)]
+struct DateParts {
+    years: Vec<Option<Box<[u64]>>>,
+    month_days: Vec<Option<Box<[u64]>>>,
+}
+
+impl DateTable {
+    /// The bits of year `year` (below [`DATE_YEARS`]) of field `field`,
+    /// computed by `compute` (into `width` zeroed words) when not known.
+    pub(crate) fn year(
+        &mut self,
+        field: usize,
+        year: u16,
+        width: usize,
+        compute: impl FnOnce(&mut [u64]),
+    ) -> &[u64] {
+        let parts = self.parts(field);
+        if parts.years.is_empty() {
+            parts.years.resize_with(DATE_YEARS, || None);
+        }
+        Self::get_or_compute(&mut parts.years[usize::from(year)], width, compute)
+    }
+
+    /// The bits of month `month` and day `day` (0: unknown; below 13 and
+    /// 32) of field `field`, computed by `compute` when not known.
+    pub(crate) fn month_day(
+        &mut self,
+        field: usize,
+        month: u8,
+        day: u8,
+        width: usize,
+        compute: impl FnOnce(&mut [u64]),
+    ) -> &[u64] {
+        let parts = self.parts(field);
+        if parts.month_days.is_empty() {
+            parts.month_days.resize_with(13 * 32, || None);
+        }
+        let slot = &mut parts.month_days[usize::from(month) * 32 + usize::from(day)];
+        Self::get_or_compute(slot, width, compute)
+    }
+
+    fn parts(&mut self, field: usize) -> &mut DateParts {
+        if self.fields.len() <= field {
+            self.fields.resize_with(field + 1, DateParts::default);
+        }
+        &mut self.fields[field]
+    }
+
+    fn get_or_compute(
+        slot: &mut Option<Box<[u64]>>,
+        width: usize,
+        compute: impl FnOnce(&mut [u64]),
+    ) -> &[u64] {
+        slot.get_or_insert_with(|| {
+            let mut bits = vec![0; width].into_boxed_slice();
+            compute(&mut bits);
+            bits
+        })
     }
 }
 
