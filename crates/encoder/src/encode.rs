@@ -959,7 +959,15 @@ impl Encoder {
         }
         while chunk.len < chunk_rows {
             if chunk.records.len() == chunk.len {
-                chunk.records.push(csv::ByteRecord::new());
+                // Sized like the record before it, so that it need not grow
+                // field by field.
+                let record = match chunk.records.last() {
+                    Some(last) => {
+                        csv::ByteRecord::with_capacity(2 * last.as_slice().len(), last.len())
+                    }
+                    None => csv::ByteRecord::new(),
+                };
+                chunk.records.push(record);
             }
             let record = &mut chunk.records[chunk.len];
             if !read_record(reader, record, *next_row, options)? {
