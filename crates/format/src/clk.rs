@@ -24,11 +24,22 @@ fn pack_row(words: &[u64], length: FilterLength, bytes: &mut Vec<u8>) {
     bytes.resize(length.bytes(), 0);
     // Byte `i` holds bits `8i .. 8i + 8`, the first in its high bit: byte
     // `i % 8` of word `i / 8`, bit-reversed.
-    for (chunk, word) in bytes.chunks_mut(8).zip(words) {
-        for (byte, little) in chunk.iter_mut().zip(word.to_le_bytes()) {
-            *byte = little.reverse_bits();
+    for (chunk, &word) in bytes.chunks_mut(8).zip(words) {
+        for (byte, reversed) in chunk
+            .iter_mut()
+            .zip(reverse_bits_in_bytes(word).to_le_bytes())
+        {
+            *byte = reversed;
         }
     }
+}
+
+/// `word` with the bits of each of its bytes in reverse order (the bytes
+/// stay in place): reversing all 64 bits also reverses the byte order,
+/// which swapping the bytes undoes. An involution.
+#[inline]
+fn reverse_bits_in_bytes(word: u64) -> u64 {
+    word.reverse_bits().swap_bytes()
 }
 
 /// Unpack clkhash-ordered bytes into `bytes.len() / 8` words.
@@ -37,10 +48,8 @@ pub fn bytes_to_row(bytes: &[u8]) -> Vec<u64> {
         .chunks(8)
         .map(|chunk| {
             let mut little = [0u8; 8];
-            for (out, &byte) in little.iter_mut().zip(chunk) {
-                *out = byte.reverse_bits();
-            }
-            u64::from_le_bytes(little)
+            little[..chunk.len()].copy_from_slice(chunk);
+            reverse_bits_in_bytes(u64::from_le_bytes(little))
         })
         .collect()
 }
@@ -132,6 +141,19 @@ pub fn write_clk_json(matrix: &FilterMatrix, mut writer: impl Write) -> std::io:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bits_are_reversed_within_each_byte() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let per_byte = u64::from_le_bytes(state.to_le_bytes().map(u8::reverse_bits));
+            assert_eq!(reverse_bits_in_bytes(state), per_byte);
+            assert_eq!(reverse_bits_in_bytes(per_byte), state);
+        }
+    }
 
     #[test]
     fn msb_first() {

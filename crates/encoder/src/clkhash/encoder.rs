@@ -539,7 +539,15 @@ fn fill_chunk<R: Read>(
     chunk.rows.clear();
     while chunk.len < CHUNK_RECORDS {
         if chunk.records.len() == chunk.len {
-            chunk.records.push(csv::StringRecord::new());
+            // Sized like the record before it, so that it need not grow
+            // field by field.
+            let record = match chunk.records.last() {
+                Some(last) => {
+                    csv::StringRecord::with_capacity(2 * last.as_slice().len(), last.len())
+                }
+                None => csv::StringRecord::new(),
+            };
+            chunk.records.push(record);
         }
         let record = &mut chunk.records[chunk.len];
         if !records.read_record(record).map_err(|e| csv_error(&e))? {
