@@ -23,7 +23,7 @@ use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
 use crate::value_cache::{
-    unigram_token, TokenTable, UnigramTable, ValueCache, DATE_YEARS, UNIGRAM_POSITIONS,
+    unigram_token, BigramTable, TokenTable, UnigramTable, ValueCache, DATE_YEARS, UNIGRAM_POSITIONS,
 };
 use crate::{EncodeError, Secret};
 
@@ -518,6 +518,7 @@ impl Encoder {
             }
             let target: &mut [u64] = if remember { &mut field_bits } else { words };
             let (token_table, unigrams) = (&mut cache.tokens, &mut cache.unigrams);
+            let bigrams = &mut cache.bigrams;
             with_scratch(|tokens, key| {
                 let done = self.positional_shortcut(
                     index,
@@ -526,7 +527,7 @@ impl Encoder {
                     (&mut *token_table, &mut *unigrams, &mut *key),
                     remember,
                     target,
-                );
+                ) || self.bigram_shortcut(index, value.as_ref(), bits, bigrams, target);
                 if done {
                     return;
                 }
@@ -615,6 +616,60 @@ impl Encoder {
         });
         for (word, &part) in words.iter_mut().zip(month_day_bits) {
             *word |= part;
+        }
+        true
+    }
+
+    /// [`Encoder::field_tokens`] for the bigrams of ASCII text with a
+    /// fixed number of bits per token, setting the bits in `target`: each
+    /// word's bigrams (with its padding) looked up by their two bytes. Equal
+    /// to the general path because a token's bits do not depend on where it
+    /// comes or whether it repeats. Returns whether it applied (if not,
+    /// nothing was set). Not for given names with a space (whose later
+    /// words get fewer bits), nor words too short for a bigram. Only for
+    /// unsalted fields.
+    fn bigram_shortcut(
+        &self,
+        index: usize,
+        value: Option<&Value>,
+        bits: u32,
+        bigrams: &mut BigramTable,
+        target: &mut [u64],
+    ) -> bool {
+        let field = &self.schema.fields[index];
+        let (true, TokenKind::Qgram, 2, BitBudget::PerToken(k)) =
+            (field.encode, field.tokens, field.q, field.budget)
+        else {
+            return false;
+        };
+        let Some(Value::Text(text)) = value else {
+            return false;
+        };
+        let words = || text.split(' ').filter(|w| !w.is_empty());
+        if !text.is_ascii()
+            || (field.kind == FieldKind::GivenName && text.contains(' '))
+            || (!field.padding && words().any(|w| w.len() < 2))
+        {
+            return false;
+        }
+        let hasher = &self.hashers[index];
+        for word in words() {
+            let bytes = word.as_bytes();
+            let (mut previous, rest) = if field.padding {
+                (b'_', bytes)
+            } else {
+                (bytes[0], &bytes[1..])
+            };
+            let padding = field.padding.then_some(b'_');
+            for byte in rest.iter().copied().chain(padding) {
+                let positions = bigrams.positions(index, previous, byte, |out| {
+                    hasher.positions(&[previous, byte], k, bits, out);
+                });
+                for &p in positions {
+                    target[p as usize / 64] |= 1 << (p % 64);
+                }
+                previous = byte;
+            }
         }
         true
     }

@@ -222,6 +222,8 @@ pub(crate) struct ValueCache<V> {
     pub(crate) unigrams: UnigramTable,
     /// Bits of dates by field and part.
     pub(crate) dates: DateTable,
+    /// Positions of ASCII bigrams by field and bytes.
+    pub(crate) bigrams: BigramTable,
 }
 
 impl<V> std::fmt::Debug for ValueCache<V> {
@@ -269,6 +271,7 @@ impl<V> ValueCache<V> {
             scratch: Vec::new(),
             unigrams: UnigramTable::default(),
             dates: DateTable::default(),
+            bigrams: BigramTable::default(),
         }
     }
 
@@ -349,6 +352,56 @@ impl<V> ValueCache<V> {
         table.hashes[slot] = hash;
         table.entries[slot] = Some((StoredCell::new(cell), value));
         table.bits[slot * table.width..(slot + 1) * table.width].copy_from_slice(bits);
+    }
+}
+
+/// The positions of the bigrams of ASCII text (q-grams with `q` = 2, the
+/// default for names, places and addresses), by field and the two bytes: a
+/// direct index instead of formatting the token and a hash lookup, since
+/// such a token is fully given by the three. Per field an index of
+/// 128 × 128 offsets into one arena of `[count, positions...]`, filled as
+/// tokens are met.
+#[derive(Default)]
+pub(crate) struct BigramTable {
+    /// Per field: per byte pair, 1 + the entry's offset in `arena` (0: not
+    /// yet computed).
+    fields: Vec<Vec<u32>>,
+    arena: Vec<u32>,
+    scratch: Vec<u32>,
+}
+
+impl BigramTable {
+    /// The positions of the bigram `first`, `second` (ASCII bytes) of field
+    /// `field`, computed by `compute` when not known.
+    pub(crate) fn positions(
+        &mut self,
+        field: usize,
+        first: u8,
+        second: u8,
+        compute: impl FnOnce(&mut Vec<u32>),
+    ) -> &[u32] {
+        if self.fields.len() <= field {
+            self.fields.resize_with(field + 1, Vec::new);
+        }
+        let index = &mut self.fields[field];
+        if index.is_empty() {
+            index.resize(128 * 128, 0);
+        }
+        let slot = usize::from(first & 0x7f) * 128 + usize::from(second & 0x7f);
+        let offset = match index[slot] {
+            0 => {
+                self.scratch.clear();
+                compute(&mut self.scratch);
+                let offset = self.arena.len();
+                self.arena.push(self.scratch.len() as u32);
+                self.arena.extend_from_slice(&self.scratch);
+                index[slot] = offset as u32 + 1;
+                offset
+            }
+            stored => stored as usize - 1,
+        };
+        let count = self.arena[offset] as usize;
+        &self.arena[offset + 1..offset + 1 + count]
     }
 }
 
