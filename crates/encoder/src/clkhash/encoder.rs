@@ -29,7 +29,7 @@ impl pipeline::Chunk for Chunk {
 }
 
 /// Records handed to the thread pool at a time by [`encode_csv`].
-const CHUNK_RECORDS: usize = 4096;
+const CHUNK_RECORDS: usize = 2048;
 
 /// A clkhash schema with the keys derived from a secret, ready to encode
 /// records. The keys are overwritten when the encoder is dropped; `Debug`
