@@ -2,8 +2,8 @@
 # Side by side on one machine: zicht against clkhash (encoding) and anonlink
 # (linking), on the same data, in one run.
 #
-#   benches/compare/run.sh            # full sizes (about 10 minutes on 2 cores;
-#                                     # ZICHT_COMPARE_REPEAT=3 runs per timing)
+#   benches/compare/run.sh            # full sizes (about 12 minutes on 2 cores;
+#                                     # ZICHT_COMPARE_REPEAT=5 runs per timing)
 #   benches/compare/run.sh --quick    # small sizes (about a minute)
 #
 # Creates benches/compare/.venv, installs anonlink and clkhash from PyPI,
@@ -33,7 +33,7 @@ else
     RANDOM_N=20000
     # Encoding runs are short and a shared machine is noisy: each tool's
     # best of REPEAT runs is reported.
-    REPEAT=${ZICHT_COMPARE_REPEAT:-3}
+    REPEAT=${ZICHT_COMPARE_REPEAT:-5}
 fi
 CORES=$(nproc)
 
@@ -51,15 +51,8 @@ per_second() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s;
 summary() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['timings_ms']['compare'], d['comparisons'], d['pairs_above_threshold']['across'], d['links'])" "$1"; }
 # Run a zicht command, print its wall seconds.
 timed() { local start=$EPOCHREALTIME; "$@" >/dev/null 2>&1; seconds_since "$start"; }
-# The smallest of REPEAT runs of a command that prints seconds first.
-best_of() {
-    local best="" s
-    for _ in $(seq "$REPEAT"); do
-        read -r s _ < <("$@")
-        best=$(awk -v a="$best" -v b="$s" 'BEGIN { if (a == "" || b < a) print b; else print a }')
-    done
-    echo "$best"
-}
+# The smaller of two numbers (the first may be empty).
+least() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b < a) print b; else print a }'; }
 
 echo "# zicht side by side with clkhash 0.18.3 and anonlink 0.15.3"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $CORES cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -71,21 +64,32 @@ rm -f native.secret
 "$Z" keygen --out native.secret >/dev/null 2>&1
 
 echo
-echo "## 1. Encoding: ten fields, records per second, best of $REPEAT runs each (clkhash timed inside Python, zicht as a whole process)"
+echo "## 1. Encoding: ten fields, records per second, best of $REPEAT runs each, the contenders taking turns (clkhash timed inside Python, zicht as a whole process)"
 echo "| records | clkhash 1 core | zicht clkhash-mode 1 thread | ratio | clkhash $CORES cores | zicht clkhash-mode $CORES threads | ratio | zicht native 1 thread | native ratio (1 vs 1) | zicht native $CORES threads | native ratio ($CORES vs $CORES) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $ENCODE_SIZES; do
     "$PY" "$HERE/tenfields.py" csv "data$n.csv" "$n" 1
-    clk1=$(best_of "$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" 1)
-    clkn=$(best_of "$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" "$CORES")
-    z1=$(best_of timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads 1 "data$n.csv")
-    zn=$(best_of timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads "$CORES" "data$n.csv")
+    # Each repetition runs every contender once, in turn, so that all of
+    # them meet the host's changing load alike; each keeps its best.
+    clk1="" clkn="" z1="" zn="" native1="" nativen=""
+    for _ in $(seq "$REPEAT"); do
+        read -r s _ < <("$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" 1)
+        clk1=$(least "$clk1" "$s")
+        s=$(timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads 1 "data$n.csv")
+        z1=$(least "$z1" "$s")
+        s=$(timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads 1 "data$n.csv")
+        native1=$(least "$native1" "$s")
+        read -r s _ < <("$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" "$CORES")
+        clkn=$(least "$clkn" "$s")
+        s=$(timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads "$CORES" "data$n.csv")
+        zn=$(least "$zn" "$s")
+        s=$(timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads "$CORES" "data$n.csv")
+        nativen=$(least "$nativen" "$s")
+    done
     if ! "$PY" -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['clks'] != json.load(open(sys.argv[2]))['clks'])" "clkhash$n.json" "zicht$n.json"; then
         echo "zicht's clkhash-mode output differs from clkhash's at $n records" >&2
         exit 1
     fi
-    native1=$(best_of timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads 1 "data$n.csv")
-    nativen=$(best_of timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads "$CORES" "data$n.csv")
     echo "| $n | $(per_second "$n" "$clk1")/s | $(per_second "$n" "$z1")/s | $(ratio "$clk1" "$z1") | $(per_second "$n" "$clkn")/s | $(per_second "$n" "$zn")/s | $(ratio "$clkn" "$zn") | $(per_second "$n" "$native1")/s | $(ratio "$clk1" "$native1") | $(per_second "$n" "$nativen")/s | $(ratio "$clkn" "$nativen") |"
 done
 
