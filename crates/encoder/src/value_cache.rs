@@ -10,7 +10,8 @@
 //!
 //! A table starts small ([`FIRST_SLOTS`] entries, so that fields with
 //! few values stay in the CPU's caches) and doubles when it keeps
-//! replacing entries, up to [`MAX_SLOTS`]
+//! replacing entries (half its size within [`REPLACEMENT_SPAN`] times its
+//! size in lookups), up to [`MAX_SLOTS`]
 //! entries and while all tables of the thread stay within [`BUDGET`]
 //! bytes: a date of birth (tens of thousands of values) gets a large
 //! table, a sex code a tiny one. Every [`WINDOW`] lookups a field decides
@@ -39,6 +40,9 @@ const FIRST_SLOTS: usize = 1 << 6;
 const MAX_SLOTS: usize = 1 << 15;
 /// Bytes of one thread's field tables, at most.
 const BUDGET: usize = 16 << 20;
+/// A table grows when it replaces half its size in entries within this
+/// many times its size in lookups.
+const REPLACEMENT_SPAN: usize = 8;
 /// Lookups per field between decisions on whether the table pays.
 const WINDOW: u32 = 4096;
 /// A table that can still grow is kept while at least one lookup in this
@@ -107,8 +111,10 @@ struct Table<V> {
     /// Lookups and hits in the current window.
     lookups: u32,
     hits: u32,
-    /// Entries replaced since the table last grew.
+    /// Entries replaced, and lookups, since the table last grew (or
+    /// since [`REPLACEMENT_SPAN`] times its size in lookups passed).
     replaced: usize,
+    since: usize,
     enabled: bool,
 }
 
@@ -124,6 +130,7 @@ impl<V> Table<V> {
             lookups: 0,
             hits: 0,
             replaced: 0,
+            since: 0,
             enabled: true,
         }
     }
@@ -205,6 +212,7 @@ impl<V> Table<V> {
                 .copy_from_slice(&old.bits[slot * width..(slot + 1) * width]);
         }
         self.replaced = 0;
+        self.since = 0;
     }
 }
 
@@ -310,6 +318,13 @@ impl<V> ValueCache<V> {
             table.hits = 0;
         }
         table.lookups += 1;
+        table.since += 1;
+        if table.since >= REPLACEMENT_SPAN * table.hashes.len() {
+            // Replacements this rare are conflicts between a few cells,
+            // not more cells than the table holds: start counting afresh.
+            table.replaced = 0;
+            table.since = 0;
+        }
         let hash = hash_of(cell);
         let slot = table.find(hash, cell)?;
         table.hits += 1;
@@ -340,8 +355,9 @@ impl<V> ValueCache<V> {
             return;
         }
         if table.replaced >= table.hashes.len() / 2 && self.can_grow(field) {
-            // It keeps replacing entries: more values than it holds
-            // (whether they repeat is for `get` to tell).
+            // It replaced half its size in entries within a few times its
+            // size in lookups: more values than it holds (whether they
+            // repeat is for `get` to tell).
             let before = table.bytes();
             self.tables[field].grow();
             self.bytes += self.tables[field].bytes() - before;
@@ -781,6 +797,27 @@ mod tests {
             .iter()
             .all(|t| t.sets == 0 || t.sets.is_power_of_two()));
         assert!(cache.tables.iter().any(|t| t.hashes.len() > FIRST_SLOTS));
+    }
+
+    #[test]
+    fn a_few_hundred_values_keep_a_small_table() {
+        // 300 values in random order, a million lookups: the table grows
+        // to hold them, then no further on the few sets they overfill
+        // (counting every replacement ever, it would reach 8,192 entries).
+        let mut cache: ValueCache<u32> = ValueCache::new(1);
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..1_000_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = (state % 300) as u32;
+            let cell = value.to_le_bytes();
+            if cache.get(0, &cell).is_none() {
+                cache.insert(0, &cell, Some(value), &[u64::from(value)]);
+            }
+        }
+        let slots = cache.tables[0].hashes.len();
+        assert!((512..=2048).contains(&slots), "{slots}");
     }
 
     #[test]
