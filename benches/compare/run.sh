@@ -17,6 +17,8 @@
 # Each line prints both times and their ratio. Work files go to
 # $ZICHT_COMPARE_DIR (default: a new temporary directory).
 set -euo pipefail
+# Decimal points in $EPOCHREALTIME and awk, whatever the locale.
+export LC_ALL=C
 cd "$(dirname "$0")/../.."
 HERE="$PWD/benches/compare"
 VENV=$HERE/.venv
@@ -35,6 +37,10 @@ else
     # best of REPEAT runs is reported.
     REPEAT=${ZICHT_COMPARE_REPEAT:-5}
 fi
+if ! [[ $REPEAT =~ ^[1-9][0-9]*$ ]]; then
+    echo "ZICHT_COMPARE_REPEAT must be a positive whole number" >&2
+    exit 2
+fi
 CORES=$(nproc)
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -49,11 +55,27 @@ seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
 per_second() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
 summary() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['timings_ms']['compare'], d['comparisons'], d['pairs_above_threshold']['across'], d['links'])" "$1"; }
-# Run a zicht command, print its wall seconds.
-timed() { local start=$EPOCHREALTIME; "$@" >/dev/null 2>&1; seconds_since "$start"; }
-# (Results are read with `read ... <<< "$(command)"`, which waits for the
-# command to exit, so that a Python process winding down its workers does
-# not compete with the next timing.)
+# Run a zicht command, print its wall seconds (stop the script if it fails).
+timed() {
+    local start=$EPOCHREALTIME
+    if ! "$@" >/dev/null 2>&1; then
+        echo "failed: $*" >&2
+        exit 1
+    fi
+    seconds_since "$start"
+}
+# The first word of a command's output, once the command has exited (stop
+# the script if it fails or prints nothing).
+first_of() {
+    local out
+    out=$("$@") || { echo "failed: $*" >&2; exit 1; }
+    read -r out _ <<< "$out"
+    [ -n "$out" ] || { echo "no output: $*" >&2; exit 1; }
+    echo "$out"
+}
+# (Results are read from `$(command)`, which waits for the command to exit,
+# so that a Python process winding down its workers does not compete with
+# the next timing.)
 # The smaller of two numbers (the first may be empty).
 least() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b < a) print b; else print a }'; }
 
@@ -76,13 +98,13 @@ for n in $ENCODE_SIZES; do
     # them meet the host's changing load alike; each keeps its best.
     clk1="" clkn="" z1="" zn="" native1="" nativen=""
     for _ in $(seq "$REPEAT"); do
-        read -r s _ <<< "$("$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" 1)"
+        s=$(first_of "$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" 1)
         clk1=$(least "$clk1" "$s")
         s=$(timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads 1 "data$n.csv")
         z1=$(least "$z1" "$s")
         s=$(timed "$Z" encode --schema ten.toml --profile ten-profile.toml --secret-file native.secret --out "native$n.zbf" --force --threads 1 "data$n.csv")
         native1=$(least "$native1" "$s")
-        read -r s _ <<< "$("$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" "$CORES")"
+        s=$(first_of "$PY" "$HERE/clkhash_encode.py" ten.json secret.txt "data$n.csv" "clkhash$n.json" "$CORES")
         clkn=$(least "$clkn" "$s")
         s=$(timed "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "zicht$n.json" --force --threads "$CORES" "data$n.csv")
         zn=$(least "$zn" "$s")
@@ -105,9 +127,11 @@ for n in $LINK_SIZES; do
     for s in a b; do
         "$Z" encode --schema ten.json --secret-file secret.txt --output-format clkhash-json --out "$s$n.json" --force "$s$n.csv" >/dev/null 2>&1
     done
-    read -r load cand solve _ acand amatched <<< "$("$PY" "$HERE/anonlink_link.py" "a$n.json" "b$n.json" 0.8)"
+    out=$("$PY" "$HERE/anonlink_link.py" "a$n.json" "b$n.json" 0.8)
+    read -r load cand solve _ acand amatched <<< "$out"
     z1=$(timed "$Z" link "a$n.json" "b$n.json" --threshold 0.8 --no-dedup --threads 1 --out-dir "link$n" --force)
-    read -r _ _ zpairs zlinks <<< "$(summary "link$n/summary.json")"
+    out=$(summary "link$n/summary.json")
+    read -r _ _ zpairs zlinks <<< "$out"
     zn=$(timed "$Z" link "a$n.json" "b$n.json" --threshold 0.8 --no-dedup --threads "$CORES" --out-dir "link$n" --force)
     compute=$(awk -v a="$cand" -v b="$solve" 'BEGIN { printf "%.3f", a + b }')
     total=$(awk -v a="$load" -v b="$compute" 'BEGIN { printf "%.3f", a + b }')
@@ -125,10 +149,12 @@ for t in 0.7 0.95; do
     cand=""
     compare_ms=""
     for _ in $(seq "$REPEAT"); do
-        read -r _ c _ comparisons acand _ <<< "$("$PY" "$HERE/anonlink_link.py" r1.json r2.json "$t")"
+        out=$("$PY" "$HERE/anonlink_link.py" r1.json r2.json "$t")
+        read -r _ c _ comparisons acand _ <<< "$out"
         cand=$(awk -v a="$cand" -v b="$c" 'BEGIN { if (a == "" || b < a) print b; else print a }')
         "$Z" link r1.json r2.json --threshold "$t" --no-dedup --threads 1 --out-dir "random$t" --force >/dev/null 2>&1
-        read -r ms _ zpairs _ <<< "$(summary "random$t/summary.json")"
+        out=$(summary "random$t/summary.json")
+        read -r ms _ zpairs _ <<< "$out"
         compare_ms=$(awk -v a="$compare_ms" -v b="$ms" 'BEGIN { if (a == "" || b < a) print b; else print a }')
     done
     arate=$(per_second "$comparisons" "$cand")

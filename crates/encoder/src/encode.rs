@@ -1685,7 +1685,29 @@ kind = "date_of_birth"
     /// A schema exercising everything the value cache must reproduce:
     /// strata, a field only used for a stratum, missing tokens, several
     /// kinds, and (optionally) hardening.
-    fn cache_test_encoder(hardening: &str, full_name: bool) -> Encoder {
+    /// Field settings for [`cache_test_encoder`], one variant per case
+    /// the shortcuts must step aside for: defaults; no padding, later
+    /// given names at full weight, a family name in a hash group of its
+    /// own with trigrams, a budget per field for dates, a missing token for
+    /// documents; budgets per field for names and dates as q-grams.
+    const CACHE_TEST_FIELD_SETTINGS: [[&str; 4]; 3] = [
+        ["", "missing = \"token\"", "", ""],
+        [
+            "padding = false\nother_names_weight = 1.0",
+            "missing = \"token\"\nhash_group = \"family\"\nq = 3",
+            "bits_per_field = 60",
+            "missing = \"token\"",
+        ],
+        [
+            "bits_per_field = 100",
+            "padding = false",
+            "tokens = \"qgram\"",
+            "bits_per_field = 40",
+        ],
+    ];
+
+    fn cache_test_encoder(hardening: &str, full_name: bool, settings: usize) -> Encoder {
+        let [given, family, date, document] = CACHE_TEST_FIELD_SETTINGS[settings];
         let schema = format!(
             r#"
 version = 1
@@ -1693,19 +1715,22 @@ filter_bits = 512
 [[field]]
 name = "given_name"
 kind = "given_name"
+{given}
 [[field]]
 name = "family_name"
 kind = "family_name"
-missing = "token"
+{family}
 [[field]]
 name = "date_of_birth"
 kind = "date_of_birth"
+{date}
 [[field]]
 name = "sex"
 kind = "sex"
 [[field]]
 name = "document"
 kind = "identifier"
+{document}
 [[field]]
 name = "exploitation"
 kind = "category"
@@ -1917,10 +1942,11 @@ field = "exploitation"
                 "[hardening]\nbalance = true\nblip_f = 0.05",
             ]),
             full_name in any::<bool>(),
+            settings in 0..CACHE_TEST_FIELD_SETTINGS.len(),
         ) {
             let csv = cache_test_csv(&rows, full_name);
-            let cached = cache_test_encoder(hardening, full_name);
-            let mut uncached = cache_test_encoder(hardening, full_name);
+            let cached = cache_test_encoder(hardening, full_name, settings);
+            let mut uncached = cache_test_encoder(hardening, full_name, settings);
             uncached.use_value_cache = false;
             let expected = encode_skipping(&uncached, &csv, 1, 8192);
             prop_assert_eq!(&encode_skipping(&cached, &csv, 1, 8192), &expected);

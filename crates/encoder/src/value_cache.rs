@@ -12,9 +12,10 @@
 //! few values stay in the CPU's caches) and doubles when it keeps
 //! replacing entries (half its size within [`REPLACEMENT_SPAN`] times its
 //! size in lookups), up to [`MAX_SLOTS`]
-//! entries and while all tables of the thread stay within [`BUDGET`]
-//! bytes: a date of birth (tens of thousands of values) gets a large
-//! table, a sex code a tiny one. Every [`WINDOW`] lookups a field decides
+//! entries, while all tables of the thread stay within [`BUDGET`]
+//! bytes of slots and none takes more than half of it: an address
+//! (thousands of values) gets a large table, a sex code a tiny one. (Dates
+//! need none: [`DateTable`] builds them from two parts.) Every [`WINDOW`] lookups a field decides
 //! whether its table pays: one whose values hardly repeat (document
 //! numbers, postcodes: fewer than one hit in [`MIN_HIT_RATE_GROWING`]),
 //! or that cannot grow and hits less than one lookup in [`MIN_HIT_RATE`],
@@ -38,7 +39,8 @@ use rustc_hash::FxHasher;
 const FIRST_SLOTS: usize = 1 << 6;
 /// Entries per field and thread, at most (a power of two).
 const MAX_SLOTS: usize = 1 << 15;
-/// Bytes of one thread's field tables, at most.
+/// Bytes of one thread's field tables (their slots: hashes, entries and
+/// bits; not the heap parts of long cells and of values), at most.
 const BUDGET: usize = 16 << 20;
 /// A table grows when it replaces half its size in entries within this
 /// many times its size in lookups.
@@ -291,7 +293,12 @@ impl<V> ValueCache<V> {
     /// Whether field `field`'s table may double within the budget.
     fn can_grow(&self, field: usize) -> bool {
         let table = &self.tables[field];
-        table.sets > 0 && 4 * table.sets <= MAX_SLOTS && self.bytes + table.bytes() <= BUDGET
+        // Doubled, it must fit the budget with the other tables, and hold
+        // at most half of it: one field never starves the others.
+        table.sets > 0
+            && 4 * table.sets <= MAX_SLOTS
+            && self.bytes + table.bytes() <= BUDGET
+            && 2 * table.bytes() <= BUDGET / 2
     }
 
     /// The entry of `cell` in field `field`'s table, if remembered.
