@@ -487,19 +487,8 @@ impl Encoder {
                     }
                 }
                 with_scratch(|tokens, key| {
-                    self.field_tokens(
-                        index,
-                        value.as_ref(),
-                        None,
-                        bits,
-                        (tokens, key),
-                        &mut cache.tokens,
-                        &mut |_, _, positions: &[u32]| {
-                            for &p in positions {
-                                words[p as usize / 64] |= 1 << (p % 64);
-                            }
-                        },
-                    );
+                    let lookup = &mut cache.tokens;
+                    self.field_bits(index, value.as_ref(), bits, (tokens, key), lookup, words);
                 });
                 continue;
             }
@@ -531,22 +520,16 @@ impl Encoder {
                     remember,
                     target,
                 ) || self.bigram_shortcut(index, value.as_ref(), bits, bigrams, target);
-                if done {
-                    return;
+                if !done {
+                    self.field_bits(
+                        index,
+                        value.as_ref(),
+                        bits,
+                        (tokens, key),
+                        token_table,
+                        target,
+                    );
                 }
-                self.field_tokens(
-                    index,
-                    value.as_ref(),
-                    None,
-                    bits,
-                    (tokens, key),
-                    token_table,
-                    &mut |_, _, positions: &[u32]| {
-                        for &p in positions {
-                            target[p as usize / 64] |= 1 << (p % 64);
-                        }
-                    },
-                );
             });
             if remember {
                 for (word, &field_word) in words.iter_mut().zip(&field_bits) {
@@ -557,6 +540,26 @@ impl Encoder {
             cache.scratch = field_bits;
         }
         Ok(strata)
+    }
+
+    /// Set in `target` the bits of the tokens of field `index` (unsalted)
+    /// for `value`, their positions through `lookup`: the general path of
+    /// the cached encoder.
+    fn field_bits(
+        &self,
+        index: usize,
+        value: Option<&Value>,
+        bits: u32,
+        scratch: (&mut TokenBuf, &mut Vec<u8>),
+        lookup: &mut impl TokenLookup,
+        target: &mut [u64],
+    ) {
+        let mut set = |_: usize, _: &str, positions: &[u32]| {
+            for &p in positions {
+                target[p as usize / 64] |= 1 << (p % 64);
+            }
+        };
+        self.field_tokens(index, value, None, bits, scratch, lookup, &mut set);
     }
 
     /// OR the bits of date `date` of field `index` (one of `date_parts`)
@@ -582,18 +585,13 @@ impl Encoder {
         let (tokens, dates) = (&mut cache.tokens, &mut cache.dates);
         let part_bits = |part: PartialDate, tokens: &mut TokenTable, out: &mut [u64]| {
             with_scratch(|buffer, key| {
-                self.field_tokens(
+                self.field_bits(
                     index,
                     Some(&Value::Date(part)),
-                    None,
                     bits,
                     (buffer, key),
                     tokens,
-                    &mut |_, _, positions: &[u32]| {
-                        for &p in positions {
-                            out[p as usize / 64] |= 1 << (p % 64);
-                        }
-                    },
+                    out,
                 );
             });
         };

@@ -378,29 +378,35 @@ impl<V> ValueCache<V> {
     }
 }
 
-/// The positions of the bigrams of ASCII text (q-grams with `q` = 2, the
-/// default for names, places and addresses), by field and the two bytes: a
-/// direct index instead of formatting the token and a hash lookup, since
-/// such a token is fully given by the three. Per field an index of
-/// 128 × 128 offsets into one arena of `[count, positions...]`, filled as
-/// tokens are met.
-#[derive(Default)]
-pub(crate) struct BigramTable {
-    /// Per field: per byte pair, 1 + the entry's offset in `arena` (0: not
-    /// yet computed).
+/// Token positions by field and slot, for tokens fully given by a few
+/// bytes: per field an index of `slots` offsets into one arena of
+/// `[count, positions...]`, filled as tokens are met. A direct index
+/// instead of formatting the token and a hash lookup.
+struct DirectTable {
+    slots: usize,
+    /// Per field: per slot, 1 + the entry's offset in `arena` (0: not yet
+    /// computed).
     fields: Vec<Vec<u32>>,
     arena: Vec<u32>,
     scratch: Vec<u32>,
 }
 
-impl BigramTable {
-    /// The positions of the bigram `first`, `second` (ASCII bytes) of field
-    /// `field`, computed by `compute` when not known.
-    pub(crate) fn positions(
+impl DirectTable {
+    fn new(slots: usize) -> DirectTable {
+        DirectTable {
+            slots,
+            fields: Vec::new(),
+            arena: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The positions in slot `slot` (below `slots`) of field `field`,
+    /// computed by `compute` when not known.
+    fn positions(
         &mut self,
         field: usize,
-        first: u8,
-        second: u8,
+        slot: usize,
         compute: impl FnOnce(&mut Vec<u32>),
     ) -> &[u32] {
         if self.fields.len() <= field {
@@ -408,9 +414,8 @@ impl BigramTable {
         }
         let index = &mut self.fields[field];
         if index.is_empty() {
-            index.resize(128 * 128, 0);
+            index.resize(self.slots, 0);
         }
-        let slot = usize::from(first & 0x7f) * 128 + usize::from(second & 0x7f);
         let offset = match index[slot] {
             0 => {
                 self.scratch.clear();
@@ -425,6 +430,33 @@ impl BigramTable {
         };
         let count = self.arena[offset] as usize;
         &self.arena[offset + 1..offset + 1 + count]
+    }
+}
+
+/// The positions of the bigrams of ASCII text (q-grams with `q` = 2, the
+/// default for names, places and addresses), by field and the two bytes,
+/// since such a token is fully given by the three: 128 × 128 slots per
+/// field.
+pub(crate) struct BigramTable(DirectTable);
+
+impl Default for BigramTable {
+    fn default() -> Self {
+        BigramTable(DirectTable::new(128 * 128))
+    }
+}
+
+impl BigramTable {
+    /// The positions of the bigram `first`, `second` (ASCII bytes) of field
+    /// `field`, computed by `compute` when not known.
+    pub(crate) fn positions(
+        &mut self,
+        field: usize,
+        first: u8,
+        second: u8,
+        compute: impl FnOnce(&mut Vec<u32>),
+    ) -> &[u32] {
+        let slot = usize::from(first & 0x7f) * 128 + usize::from(second & 0x7f);
+        self.0.positions(field, slot, compute)
     }
 }
 
@@ -525,12 +557,15 @@ pub(crate) fn unigram_token(number: usize, separator: u8, byte: u8, buffer: &mut
 
 /// The positions of positional unigrams of ASCII values (clkhash's
 /// `{"type": "ngram", "n": 1, "positional": true}`, as used for postcodes,
-/// document numbers and dates), by field, position and byte: a direct
-/// index instead of a hash lookup, since such a token is fully given by
-/// the three. Per field 32 × 128 entries, filled as they are met.
-#[derive(Default)]
-pub(crate) struct UnigramTable {
-    fields: Vec<Vec<Option<Box<[u32]>>>>,
+/// document numbers and dates), by field, position and byte, since such a
+/// token is fully given by the three: [`UNIGRAM_POSITIONS`] × 128 slots
+/// per field.
+pub(crate) struct UnigramTable(DirectTable);
+
+impl Default for UnigramTable {
+    fn default() -> Self {
+        UnigramTable(DirectTable::new(UNIGRAM_POSITIONS * 128))
+    }
 }
 
 impl UnigramTable {
@@ -544,19 +579,8 @@ impl UnigramTable {
         byte: u8,
         compute: impl FnOnce(&mut Vec<u32>),
     ) -> &[u32] {
-        if self.fields.len() <= field {
-            self.fields.resize_with(field + 1, Vec::new);
-        }
-        let table = &mut self.fields[field];
-        if table.is_empty() {
-            table.resize_with(UNIGRAM_POSITIONS * 128, || None);
-        }
-        let slot = &mut table[position * 128 + usize::from(byte & 0x7f)];
-        slot.get_or_insert_with(|| {
-            let mut out = Vec::new();
-            compute(&mut out);
-            out.into_boxed_slice()
-        })
+        self.0
+            .positions(field, position * 128 + usize::from(byte & 0x7f), compute)
     }
 }
 
