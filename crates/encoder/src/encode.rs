@@ -23,7 +23,8 @@ use crate::profile::{ColumnRef, NameOrder, Profile, TextEncoding};
 use crate::schema::{hex, BitBudget, FieldKind, Missing, Schema, TokenKind};
 use crate::tokens::TokenBuf;
 use crate::value_cache::{
-    unigram_token, BigramTable, TokenTable, UnigramTable, ValueCache, DATE_YEARS, UNIGRAM_POSITIONS,
+    or_into, unigram_token, BigramTable, TokenTable, UnigramTable, ValueCache, DATE_YEARS,
+    UNIGRAM_POSITIONS,
 };
 use crate::{EncodeError, Secret};
 
@@ -494,9 +495,7 @@ impl Encoder {
             }
             let cell = Self::cell(source, record);
             if let Some(entry) = cache.get(index, cell) {
-                for (word, &field_word) in words.iter_mut().zip(entry.bits) {
-                    *word |= field_word;
-                }
+                or_into(words, entry.bits);
                 note(index, entry.value, missing);
                 continue;
             }
@@ -532,9 +531,7 @@ impl Encoder {
                 }
             });
             if remember {
-                for (word, &field_word) in words.iter_mut().zip(&field_bits) {
-                    *word |= field_word;
-                }
+                or_into(words, &field_bits);
                 cache.insert(index, cell, value, &field_bits);
             }
             cache.scratch = field_bits;
@@ -604,9 +601,7 @@ impl Encoder {
             };
             part_bits(part, tokens, out);
         });
-        for (word, &part) in words.iter_mut().zip(year_bits) {
-            *word |= part;
-        }
+        or_into(words, year_bits);
         let month_day_bits = dates.month_day(index, month, day, width, |out| {
             let part = PartialDate {
                 year: None,
@@ -615,9 +610,7 @@ impl Encoder {
             };
             part_bits(part, tokens, out);
         });
-        for (word, &part) in words.iter_mut().zip(month_day_bits) {
-            *word |= part;
-        }
+        or_into(words, month_day_bits);
         true
     }
 

@@ -53,6 +53,14 @@ const MIN_HIT_RATE_GROWING: u32 = 64;
 /// ... and one that cannot while at least one in this many hits.
 const MIN_HIT_RATE: u32 = 8;
 
+/// OR `bits` into `words` (a remembered field or part into a filter).
+#[inline]
+pub(crate) fn or_into(words: &mut [u64], bits: &[u64]) {
+    for (word, &bit) in words.iter_mut().zip(bits) {
+        *word |= bit;
+    }
+}
+
 /// A remembered cell found by [`ValueCache::get`].
 pub(crate) struct Hit<'a, V> {
     /// The normalised value (`None`: missing).
@@ -490,11 +498,8 @@ impl DateTable {
         width: usize,
         compute: impl FnOnce(&mut [u64]),
     ) -> &[u64] {
-        let parts = self.parts(field);
-        if parts.years.is_empty() {
-            parts.years.resize_with(DATE_YEARS, || None);
-        }
-        Self::get_or_compute(&mut parts.years[usize::from(year)], width, compute)
+        let years = &mut self.parts(field).years;
+        Self::get_or_compute(years, DATE_YEARS, usize::from(year), width, compute)
     }
 
     /// The bits of month `month` and day `day` (0: unknown; below 13 and
@@ -507,12 +512,9 @@ impl DateTable {
         width: usize,
         compute: impl FnOnce(&mut [u64]),
     ) -> &[u64] {
-        let parts = self.parts(field);
-        if parts.month_days.is_empty() {
-            parts.month_days.resize_with(13 * 32, || None);
-        }
-        let slot = &mut parts.month_days[usize::from(month) * 32 + usize::from(day)];
-        Self::get_or_compute(slot, width, compute)
+        let month_days = &mut self.parts(field).month_days;
+        let slot = usize::from(month) * 32 + usize::from(day);
+        Self::get_or_compute(month_days, 13 * 32, slot, width, compute)
     }
 
     fn parts(&mut self, field: usize) -> &mut DateParts {
@@ -522,12 +524,19 @@ impl DateTable {
         &mut self.fields[field]
     }
 
+    /// Slot `slot` of `table` (of `len` slots, allocated on first use),
+    /// computed by `compute` into `width` zeroed words when empty.
     fn get_or_compute(
-        slot: &mut Option<Box<[u64]>>,
+        table: &mut Vec<Option<Box<[u64]>>>,
+        len: usize,
+        slot: usize,
         width: usize,
         compute: impl FnOnce(&mut [u64]),
     ) -> &[u64] {
-        slot.get_or_insert_with(|| {
+        if table.is_empty() {
+            table.resize_with(len, || None);
+        }
+        table[slot].get_or_insert_with(|| {
             let mut bits = vec![0; width].into_boxed_slice();
             compute(&mut bits);
             bits

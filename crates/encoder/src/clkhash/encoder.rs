@@ -15,7 +15,9 @@ use super::tokens::{Comparison, Strategy};
 use super::values::TextEncoding;
 use crate::pipeline;
 use crate::tokens::TokenBuf;
-use crate::value_cache::{unigram_token, TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS};
+use crate::value_cache::{
+    or_into, unigram_token, TokenTable, UnigramTable, ValueCache, UNIGRAM_POSITIONS,
+};
 use crate::{EncodeError, Secret};
 
 impl pipeline::Chunk for Chunk {
@@ -210,9 +212,7 @@ impl ClkhashEncoder {
                 continue;
             }
             if let Some(entry) = cache.get(index, value.as_bytes()) {
-                for (word, &feature_word) in out.iter_mut().zip(entry.bits) {
-                    *word |= feature_word;
-                }
+                or_into(out, entry.bits);
                 continue;
             }
             let remember = cache.enabled(index);
@@ -231,9 +231,7 @@ impl ClkhashEncoder {
                 target,
             );
             if remember && found.is_ok() {
-                for (word, &feature_word) in out.iter_mut().zip(&feature_bits) {
-                    *word |= feature_word;
-                }
+                or_into(out, &feature_bits);
                 cache.insert(index, value.as_bytes(), Some(()), &feature_bits);
             }
             cache.scratch = feature_bits;
