@@ -64,7 +64,7 @@ seed() {
         fi
     done
 }
-shared="$root/../shared/fixtures"
+shared="$root/tests/data"
 seed encoded_file "$root/crates/format/tests/golden/v1.zbf"
 seed schema_toml "$root/docs/examples/schema.toml"
 seed clkhash_schema "$shared"/clkhash/schema_*.json

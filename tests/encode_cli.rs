@@ -481,3 +481,33 @@ fn id_map_is_local_and_checked_before_encoding() {
     );
     assert_bad_input(&again, &["exists"], None);
 }
+
+/// The encoder refuses every label the linker would refuse (one rule,
+/// `zicht_format::SourceLabel`): `Count` in any case, a tab, a comma.
+#[test]
+fn labels_the_linker_refuses_are_refused_at_the_agency() {
+    let setup = Setup::new();
+    let csv = setup.write(
+        "in.csv",
+        &format!("{HEADER}\"Jansen, Anna\";12-03-1990;V;Rotterdam;seksueel\n"),
+    );
+    for (label, needle) in [
+        ("Count", "`count` cannot be a source label"),
+        ("COUNT", "`count` cannot be a source label"),
+        ("police\tnorth", "control character"),
+        ("a,b", "comma"),
+    ] {
+        let out = setup.encode(&csv, "out.zbf", &["--source", label]);
+        assert_bad_input(&out, &[needle, "--source"], None);
+        assert!(
+            !setup.path("out.zbf").exists(),
+            "{label:?}: output left behind"
+        );
+    }
+    let out = setup.encode(&csv, "out.zbf", &["--source", "Counts"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -658,7 +658,7 @@ fn random_zbf(path: &Path, label: &str, n: usize, bits: u32, seed: u64) {
         filter_bits: bits,
         schema_fingerprint: "0".repeat(64),
         key_check: "0".repeat(16),
-        encoding: "zicht-v1".into(),
+        encoding: zicht_format::Encoding::ZichtV1,
         hardening: Default::default(),
         strata: Vec::new(),
         created_unix: 0,

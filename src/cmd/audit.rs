@@ -113,7 +113,7 @@ pub fn run(args: Args) -> CmdResult {
     let mut context = Context {
         secret_bits: secret.as_ref().map(Secret::bits),
         identifying_fields: None,
-        double_hashing: (file.header.encoding == "zicht-v1").then_some(false),
+        double_hashing: (file.header.encoding == zicht_format::Encoding::ZichtV1).then_some(false),
     };
     match &schema {
         Some(AnySchema::Native(schema)) => {

@@ -212,12 +212,13 @@ fn source_label(args: &Args, profile_label: Option<&str>) -> Result<String, Fail
                 .map(|s| s.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "source".into());
-    if label.is_empty() || label == "count" || label.contains([',', '"', '\n', '\r']) {
-        return Err(Failure::input_msg(
-            "the source label must be non-empty, not 'count', without commas, quotes or line ends",
-        ));
-    }
-    Ok(label)
+    zicht_format::SourceLabel::new(&label)
+        .map(|label| label.as_str().to_string())
+        .map_err(|error| {
+            Failure::input_msg(format!(
+                "{error}; set another with --source or `source` in the profile"
+            ))
+        })
 }
 
 fn classify(error: EncodeError) -> Failure {
@@ -341,10 +342,13 @@ fn encode_clkhash(
                 filter_bits: length.bits(),
                 schema_fingerprint: zicht_encoder::schema::hex(&schema.fingerprint()),
                 key_check: zicht_encoder::schema::hex(&key_check),
-                encoding: "clkhash-v3".into(),
-                hardening: [("hashing".to_string(), "clkhash-v3".to_string())]
-                    .into_iter()
-                    .collect(),
+                encoding: zicht_format::Encoding::ClkhashV3,
+                hardening: [(
+                    "hashing".to_string(),
+                    zicht_format::Encoding::ClkhashV3.tag().to_string(),
+                )]
+                .into_iter()
+                .collect(),
                 strata: Vec::new(),
                 created_unix,
                 zicht_version: env!("CARGO_PKG_VERSION").into(),

@@ -24,6 +24,6 @@ pub enum AuditError {
     #[error("the plaintext audit supports zicht's own encoding only; this file's encoding is '{encoding}'")]
     UnsupportedEncoding {
         /// The header's encoding.
-        encoding: String,
+        encoding: zicht_format::Encoding,
     },
 }

@@ -112,8 +112,8 @@ pub struct Check {
 pub struct FileFacts {
     /// Source label.
     pub source_label: String,
-    /// Encoding (`zicht-v1`, `clkhash-v3`).
-    pub encoding: String,
+    /// Encoding (serialised as its tag, `zicht-v1` or `clkhash-v3`).
+    pub encoding: zicht_format::Encoding,
     /// Hardening and hashing settings from the header.
     pub hardening: BTreeMap<String, String>,
     /// Strata released in the clear.
@@ -203,9 +203,9 @@ pub fn audit(
     let findings = match plaintext {
         None => None,
         Some(plaintext) => {
-            if file.header.encoding != "zicht-v1" {
+            if file.header.encoding != zicht_format::Encoding::ZichtV1 {
                 return Err(AuditError::UnsupportedEncoding {
-                    encoding: file.header.encoding.clone(),
+                    encoding: file.header.encoding,
                 });
             }
             let truth = Truth::new(
@@ -231,7 +231,7 @@ pub fn audit(
     Ok(Report {
         file: FileFacts {
             source_label: file.header.source_label.clone(),
-            encoding: file.header.encoding.clone(),
+            encoding: file.header.encoding,
             hardening: file.header.hardening.clone(),
             strata: file.header.strata.iter().map(|s| s.name.clone()).collect(),
         },

@@ -1148,6 +1148,8 @@ impl Encoder {
         options: &EncodeOptions,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(W, EncodeSummary), EncodeError> {
+        zicht_format::SourceLabel::new(&options.source_label)
+            .map_err(|error| EncodeError::Input(error.to_string()))?;
         let mut reader = self.csv_reader(input, options.max_record_bytes)?;
         let FirstRecord {
             header,
@@ -1216,7 +1218,7 @@ impl Encoder {
             filter_bits: self.output_length().bits(),
             schema_fingerprint: self.schema.fingerprint_hex(),
             key_check: self.key_check_hex(),
-            encoding: "zicht-v1".into(),
+            encoding: zicht_format::Encoding::ZichtV1,
             hardening: self.hardener.header_map(),
             strata: self
                 .schema

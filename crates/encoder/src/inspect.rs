@@ -149,10 +149,7 @@ bits_per_token = 4
 
     #[test]
     fn double_hashing_is_detected() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/clkhash/"
-        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/clkhash/");
         let read = |name: &str| {
             let text = std::fs::read_to_string(format!("{dir}{name}")).unwrap();
             ClkhashSchema::from_json(&text).unwrap()

@@ -5,10 +5,7 @@ use zicht_encoder::clkhash::{encode_csv, is_clkhash_schema, ClkhashEncoder, Clkh
 use zicht_encoder::{EncodeError, Secret};
 use zicht_format::clk::{read_clk_json, row_to_base64};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/clkhash/"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/clkhash/");
 
 /// The fixtures' secret (see the fixture README).
 const SECRET: &[u8] = b"correct horse battery staple";

@@ -1,4 +1,4 @@
-//! The published figures for the tables in `shared/fixtures/mse`, reproduced.
+//! The published figures for the tables in `tests/data/mse` (copies of `shared/fixtures/mse`), reproduced.
 //!
 //! Point estimates must be within 0.5% and interval limits within 1% of the
 //! published values (see the fixtures' README for the sources).
@@ -8,7 +8,7 @@ use zicht_estimate::{
     Method,
 };
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/mse/");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/mse/");
 
 fn load(name: &str) -> CaptureTable {
     let path = format!("{FIXTURES}{name}");

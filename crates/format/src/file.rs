@@ -68,8 +68,8 @@ pub struct Header {
     /// Key check value, hex: a MAC of a fixed label under a key derived from
     /// the secret and the schema fingerprint.
     pub key_check: String,
-    /// How the filters were made: `zicht-v1` or `clkhash-v3`.
-    pub encoding: String,
+    /// How the filters were made (`zicht-v1` or `clkhash-v3` in the file).
+    pub encoding: crate::Encoding,
     /// Hardening settings that affect the bits, by name.
     #[serde(default)]
     pub hardening: BTreeMap<String, String>,
@@ -487,7 +487,7 @@ mod tests {
             filter_bits: bits,
             schema_fingerprint: "00".repeat(32),
             key_check: "11".repeat(8),
-            encoding: "zicht-v1".into(),
+            encoding: crate::Encoding::ZichtV1,
             hardening: BTreeMap::new(),
             strata,
             created_unix: 1_700_000_000,

@@ -126,9 +126,12 @@ impl FilterMatrix {
 
     /// Append a row given as `length.words()` words (or a full stride).
     ///
+    /// Words beyond `length.words()` (a full stride's padding) are not
+    /// copied: the stored padding stays zero.
+    ///
     /// # Panics
-    /// If `words` is shorter than the filter or longer than a stride, or has
-    /// bits set beyond the filter length (a programming error, not input).
+    /// If `words` is shorter than the filter or longer than a stride (a
+    /// programming error, not input).
     pub fn push(&mut self, words: &[u64]) {
         let n_words = self.length.words();
         assert!(

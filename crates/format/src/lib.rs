@@ -15,10 +15,12 @@
 
 pub mod atomic;
 pub mod clk;
+mod contract;
 mod error;
 pub mod file;
 mod filter;
 
+pub use contract::{Encoding, LabelError, SourceLabel};
 pub use error::FormatError;
 pub use file::{EncodedFile, FileWriter, Header, Stratum, FORMAT_VERSION};
 pub use filter::{dice, Block, FilterLength, FilterMatrix, MAX_FILTER_BITS, MIN_FILTER_BITS};

@@ -27,7 +27,7 @@ fn v1_bytes() -> Vec<u8> {
         filter_bits: 128,
         schema_fingerprint: "ab".repeat(32),
         key_check: "cd".repeat(8),
-        encoding: "zicht-v1".into(),
+        encoding: zicht_format::Encoding::ZichtV1,
         hardening: BTreeMap::from([(
             "hashing".to_string(),
             "keyed-hmac-sha256-per-field".to_string(),

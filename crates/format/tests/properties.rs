@@ -43,7 +43,7 @@ fn header(length: FilterLength, strata: Vec<Stratum>) -> Header {
         filter_bits: length.bits(),
         schema_fingerprint: "ab".repeat(32),
         key_check: "cd".repeat(8),
-        encoding: "zicht-v1".into(),
+        encoding: zicht_format::Encoding::ZichtV1,
         hardening: Default::default(),
         strata,
         created_unix: 1_700_000_000,

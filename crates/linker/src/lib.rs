@@ -51,8 +51,9 @@ pub use error::LinkError;
 pub use kernel::{Backend, KernelOptions, Pair, PairRule, PairSet};
 pub use progress::{NoProgress, Phase, Progress};
 pub use solve::{Clustering, Solver};
-pub use source::{check_compatible, Provenance, Source, CLKHASH_ENCODING, MAX_SOURCES};
+pub use source::{check_compatible, Provenance, Source, MAX_SOURCES};
 pub use threshold::Threshold;
+pub use zicht_format::Encoding;
 
 /// Which same-source pairs count as duplicates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

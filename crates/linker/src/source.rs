@@ -3,8 +3,10 @@
 //! and the checks that a set of sources can be linked together.
 
 use std::collections::BTreeMap;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use zicht_format::Encoding;
 
 use zicht_format::file::UNKNOWN_STRATUM;
 use zicht_format::{clk, EncodedFile, FilterMatrix, FormatError};
@@ -13,9 +15,6 @@ use crate::LinkError;
 
 /// The most sources one run links.
 pub const MAX_SOURCES: usize = 16;
-
-/// The `encoding` of encoded files whose filters clkhash can also make.
-pub const CLKHASH_ENCODING: &str = "clkhash-v3";
 
 /// Where a source came from, and what its compatibility can be checked on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,8 +26,8 @@ pub enum Provenance {
         schema_fingerprint: String,
         /// The key check value, hex.
         key_check: String,
-        /// `zicht-v1` or `clkhash-v3`.
-        encoding: String,
+        /// How the filters were made.
+        encoding: Encoding,
         /// Hardening settings that affect the bits.
         hardening: BTreeMap<String, String>,
     },
@@ -342,7 +341,8 @@ impl Source {
         &self.strata.names
     }
 
-    /// Stratum value of `record` in the column named `name`, if known.
+    /// Stratum value of `record` in strata column `column` (an index into
+    /// [`Source::strata_names`]), if known.
     pub fn stratum(&self, record: usize, column: usize) -> Option<&str> {
         let n_strata = self.strata.names.len();
         let code = *self.strata.codes.get(record * n_strata + column)?;
@@ -404,20 +404,9 @@ pub fn check_compatible(sources: &[Source]) -> Result<(), LinkError> {
                 label: source.display_name(),
             });
         }
-        let label = source.label();
-        if label.is_empty()
-            || label
-                .chars()
-                .any(|c| c.is_control() || c == ',' || c == '"')
-        {
+        if let Err(error) = zicht_format::SourceLabel::new(source.label()) {
             return Err(LinkError::Incompatible(format!(
-                "{}: the source label is empty or holds a comma, a quote or a control character (it becomes a column name of capture.csv)",
-                source.display_name()
-            )));
-        }
-        if label.eq_ignore_ascii_case("count") {
-            return Err(LinkError::Incompatible(format!(
-                "{}: `count` cannot be a source label (it is the count column of capture.csv)",
+                "{}: {error}",
                 source.display_name()
             )));
         }
@@ -500,11 +489,12 @@ pub fn check_compatible(sources: &[Source]) -> Result<(), LinkError> {
         }
         let clk_json = sources.iter().find(|s| s.provenance == Provenance::ClkJson);
         if let Some(clk_source) = clk_json {
-            if encoding_a != CLKHASH_ENCODING {
+            if *encoding_a != Encoding::ClkhashV3 {
                 return Err(LinkError::Incompatible(format!(
-                    "{} is a CLK JSON file but {} has encoding `{encoding_a}`; CLK JSON can only be linked with `{CLKHASH_ENCODING}` files",
+                    "{} is a CLK JSON file but {} has encoding `{encoding_a}`; CLK JSON can only be linked with `{}` files",
                     clk_source.display_name(),
-                    reference.display_name()
+                    reference.display_name(),
+                    Encoding::ClkhashV3
                 )));
             }
         }
@@ -559,12 +549,12 @@ mod tests {
         assert!(Source::new("a", matrix(&[1, 2]), vec![4]).is_err());
     }
 
-    fn encoded(label: &str, key: &str, encoding: &str) -> Source {
+    fn encoded(label: &str, key: &str, encoding: Encoding) -> Source {
         let mut source = Source::new(label, matrix(&[1]), vec![0]).unwrap();
         source.provenance = Provenance::Encoded {
             schema_fingerprint: "ab".into(),
             key_check: key.into(),
-            encoding: encoding.into(),
+            encoding,
             hardening: BTreeMap::new(),
         };
         source
@@ -572,27 +562,32 @@ mod tests {
 
     #[test]
     fn compatibility_checks_name_what_differs() {
-        assert!(
-            check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("b", "k", "zicht-v1")])
-                .is_ok()
-        );
-        let error =
-            check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("b", "x", "zicht-v1")])
-                .unwrap_err()
-                .to_string();
+        assert!(check_compatible(&[
+            encoded("a", "k", Encoding::ZichtV1),
+            encoded("b", "k", Encoding::ZichtV1)
+        ])
+        .is_ok());
+        let error = check_compatible(&[
+            encoded("a", "k", Encoding::ZichtV1),
+            encoded("b", "x", Encoding::ZichtV1),
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(
             error.contains("key check") && error.contains("`b`"),
             "{error}"
         );
-        let error =
-            check_compatible(&[encoded("a", "k", "zicht-v1"), encoded("a", "k", "zicht-v1")])
-                .unwrap_err()
-                .to_string();
+        let error = check_compatible(&[
+            encoded("a", "k", Encoding::ZichtV1),
+            encoded("a", "k", Encoding::ZichtV1),
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("same source label"), "{error}");
         let mut clk = Source::new("c", matrix(&[1]), vec![0]).unwrap();
         clk.provenance = Provenance::ClkJson;
-        assert!(check_compatible(&[encoded("a", "k", "zicht-v1"), clk.clone()]).is_err());
-        assert!(check_compatible(&[encoded("a", "k", CLKHASH_ENCODING), clk.clone()]).is_ok());
+        assert!(check_compatible(&[encoded("a", "k", Encoding::ZichtV1), clk.clone()]).is_err());
+        assert!(check_compatible(&[encoded("a", "k", Encoding::ClkhashV3), clk.clone()]).is_ok());
         let mut wide = FilterMatrix::new(FilterLength::new(128).unwrap());
         wide.push(&[1, 2]);
         let wide = Source::new("w", wide, vec![0]).unwrap();

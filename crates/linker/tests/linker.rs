@@ -70,7 +70,7 @@ fn header(label: &str, key_check: &str, strata: Vec<Stratum>) -> Header {
         filter_bits: BITS,
         schema_fingerprint: "ab".repeat(32),
         key_check: key_check.into(),
-        encoding: "zicht-v1".into(),
+        encoding: zicht_format::Encoding::ZichtV1,
         hardening: BTreeMap::new(),
         strata,
         created_unix: 1_700_000_000,
@@ -361,7 +361,7 @@ fn clk_json_sources_link_with_clkhash_files() {
             .unwrap();
     }
     let mut clkhash_header = header("b", "cafe", vec![]);
-    clkhash_header.encoding = "clkhash-v3".into();
+    clkhash_header.encoding = zicht_format::Encoding::ClkhashV3;
     let zbf_path = dir.path().join("b.zbf");
     std::fs::write(&zbf_path, writer.finish(&clkhash_header).unwrap()).unwrap();
     let sources = vec![json.clone(), Source::load(&zbf_path).unwrap()];
