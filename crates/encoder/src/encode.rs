@@ -162,8 +162,9 @@ struct ChunkShape {
     fields: usize,
 }
 
-/// A ready encoder: schema, profile and keys.
-#[derive(Debug)]
+/// A ready encoder: schema, profile and keys. Its `Debug` output shows the
+/// schema, the profile and the (public) key check value; the keys, the
+/// hardening tables and the caches of token positions are redacted.
 pub struct Encoder {
     schema: Schema,
     profile: Profile,
@@ -184,6 +185,18 @@ pub struct Encoder {
     /// Whether records go through the value caches (not when salting mixes
     /// one field's value into another's tokens).
     use_value_cache: bool,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("schema", &self.schema)
+            .field("profile", &self.profile)
+            .field("key_check", &self.key_check_hex())
+            .field("hardener", &self.hardener)
+            .field("keys_and_caches", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Where [`Encoder::field_tokens`] finds a token's positions.
@@ -1864,6 +1877,25 @@ field = "exploitation"
             csv.push_str(&format!("{given},{family},1990-01-{:02}\n", day % 28 + 1));
         }
         csv
+    }
+
+    /// `Debug` shows no key-derived table: neither the hardening's
+    /// permutation and diffusion tables nor any cached position.
+    #[test]
+    fn debug_output_is_redacted() {
+        let encoder = cache_test_encoder(
+            "[hardening]\nbalance = true\ndiffusion_t = 3\nblip_f = 0.05",
+            false,
+            0,
+        );
+        encode(&encoder, "given_name,family_name,date_of_birth,sex,document,exploitation\nAnna,Jansen,1990-01-02,F,NX1,labour\n", 1, 8);
+        let text = format!("{encoder:?}");
+        assert!(text.contains("<redacted>"), "{text}");
+        assert!(!text.contains("permutation") && !text.contains("diffusion: ["), "{text}");
+        // The tables would print as long lists of bit positions.
+        assert!(text.len() < 8_000, "{} characters of Debug output", text.len());
+        let hardener = format!("{:?}", encoder.hardener);
+        assert!(hardener.contains("<redacted>") && hardener.len() < 1_000, "{hardener}");
     }
 
     /// Errors come in file order although chunks are read, encoded and

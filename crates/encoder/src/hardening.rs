@@ -13,14 +13,24 @@ use crate::keys::FieldHasher;
 use crate::schema::Hardening;
 use crate::Secret;
 
-/// Keys and tables for the enabled transforms.
-#[derive(Debug)]
+/// Keys and tables for the enabled transforms. Its `Debug` output shows
+/// the settings only: the tables are derived from the secret.
 pub struct Hardener {
     settings: Hardening,
     input_bits: usize,
     diffusion: Vec<Vec<u32>>,
     permutation: Vec<u32>,
     blip: Option<FieldHasher>,
+}
+
+impl std::fmt::Debug for Hardener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hardener")
+            .field("settings", &self.settings)
+            .field("input_bits", &self.input_bits)
+            .field("tables", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Hardener {
