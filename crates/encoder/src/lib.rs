@@ -37,6 +37,7 @@
 pub mod clkhash;
 mod encode;
 mod error;
+mod filter;
 pub mod hardening;
 pub mod inspect;
 pub mod keys;
