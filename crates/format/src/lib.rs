@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod capture;
 pub mod clk;
 mod contract;
 mod error;

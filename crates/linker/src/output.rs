@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use zicht_format::atomic::AtomicFile;
+use zicht_format::capture::csv_field;
 
 use crate::{LinkConfig, LinkError, Linkage, Source, Timings};
 
@@ -102,15 +103,6 @@ pub fn capture_columns(sources: &[Source]) -> Result<Vec<String>, LinkError> {
     Ok(columns)
 }
 
-/// Quote a CSV field when needed (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
 /// `clusters.csv`: `cluster,source,row`, by cluster, then source, then row.
 pub fn render_clusters(sources: &[Source], linkage: &Linkage) -> String {
     let mut out = Vec::new();
@@ -193,18 +185,10 @@ fn majority<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Option<&'a str
         .map(|(value, _)| *value)
 }
 
-/// The capture table: one row per observed capture history (and strata
-/// values), with its count.
-pub struct CaptureTable {
-    /// Source labels, in input order.
-    pub lists: Vec<String>,
-    /// Strata columns.
-    pub strata: Vec<String>,
-    /// `(histories as 0/1 per list, strata values ([`UNKNOWN`] when no
-    /// record of the cluster knows it), count)`,
-    /// sorted by history then strata values.
-    pub rows: Vec<(Vec<bool>, Vec<String>, u64)>,
-}
+/// The capture table (`zicht_format::capture`, its one CSV writer): rows
+/// sorted by history then strata values, a stratum [`UNKNOWN`] when no
+/// record of the cluster knows it.
+pub use zicht_format::capture::CaptureTable;
 
 /// Build the capture table.
 ///
@@ -264,27 +248,7 @@ pub fn capture_table(sources: &[Source], linkage: &Linkage) -> Result<CaptureTab
 /// `capture.csv`: one 0/1 column per source label (input order), the strata
 /// columns, then `count`: the input of `zicht estimate`.
 pub fn render_capture(table: &CaptureTable) -> String {
-    let mut text = String::new();
-    let header: Vec<String> = table
-        .lists
-        .iter()
-        .chain(&table.strata)
-        .map(|name| csv_field(name))
-        .chain(std::iter::once("count".to_string()))
-        .collect();
-    text.push_str(&header.join(","));
-    text.push('\n');
-    for (history, values, count) in &table.rows {
-        let fields: Vec<String> = history
-            .iter()
-            .map(|&on| if on { "1".to_string() } else { "0".to_string() })
-            .chain(values.iter().map(|v| csv_field(v)))
-            .chain(std::iter::once(count.to_string()))
-            .collect();
-        text.push_str(&fields.join(","));
-        text.push('\n');
-    }
-    text
+    table.to_csv()
 }
 
 /// An exact decimal for `numerator / denominator` when the denominator has
@@ -577,7 +541,5 @@ mod tests {
         assert_eq!(decimal(81, 100), "0.81");
         assert_eq!(decimal(8750, 10000), "0.875");
         assert_eq!(decimal(1, 3), "0.333333");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

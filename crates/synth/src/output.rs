@@ -140,22 +140,20 @@ impl SynthData {
     /// `truth_capture.csv`: one 0/1 column per registry, then the strata
     /// columns, then `count` (the format `zicht link` writes).
     pub fn true_capture_csv(&self) -> String {
-        let mut header: Vec<&str> = self.labels();
-        header.extend(STRATA_COLUMNS);
-        header.push("count");
-        let mut text = header.join(",");
-        text.push('\n');
         let k = self.registries().len();
-        for row in self.true_capture() {
-            let mut cells: Vec<String> = (0..k)
-                .map(|i| ((row.history >> i) & 1).to_string())
-                .collect();
-            cells.extend(row.stratum.iter().cloned());
-            cells.push(row.count.to_string());
-            text.push_str(&cells.join(","));
-            text.push('\n');
+        zicht_format::capture::CaptureTable {
+            lists: self.labels().iter().map(|l| l.to_string()).collect(),
+            strata: STRATA_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            rows: self
+                .true_capture()
+                .into_iter()
+                .map(|row| {
+                    let history = (0..k).map(|i| (row.history >> i) & 1 == 1).collect();
+                    (history, row.stratum.to_vec(), row.count)
+                })
+                .collect(),
         }
-        text
+        .to_csv()
     }
 
     /// The true size of every stratum that has people, sorted by stratum.
