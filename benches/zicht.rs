@@ -295,7 +295,7 @@ fn realistic_sources(population: usize, registries: usize, rows: usize) -> Vec<S
             let profile = Profile::from_toml(registry.profile_toml()).expect("a synth profile");
             let encoder = Encoder::new(schema, profile, &secret()).expect("an encoder");
             let options = EncodeOptions {
-                source_label: registry.label().to_string(),
+                source_label: zicht_format::SourceLabel::new(registry.label()).expect("a label"),
                 ..EncodeOptions::default()
             };
             let csv = first_rows(registry.csv_bytes(), rows);

@@ -106,7 +106,8 @@ fn pipeline(args: &Args, dir: &Path) -> CmdResult {
         let encoder =
             Encoder::new(schema, profile, &secret).work_failed("cannot prepare the encoder")?;
         let options = EncodeOptions {
-            source_label: registry.label().to_string(),
+            source_label: zicht_format::SourceLabel::new(registry.label())
+                .work_failed("internal: a synthetic label")?,
             created_unix: 0,
             ..EncodeOptions::default()
         };

@@ -201,7 +201,10 @@ fn load_profile(args: &Args) -> Result<Profile, Failure> {
     Ok(profile)
 }
 
-fn source_label(args: &Args, profile_label: Option<&str>) -> Result<String, Failure> {
+fn source_label(
+    args: &Args,
+    profile_label: Option<&str>,
+) -> Result<zicht_format::SourceLabel, Failure> {
     let label = args
         .source
         .clone()
@@ -212,13 +215,11 @@ fn source_label(args: &Args, profile_label: Option<&str>) -> Result<String, Fail
                 .map(|s| s.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "source".into());
-    zicht_format::SourceLabel::new(&label)
-        .map(|label| label.as_str().to_string())
-        .map_err(|error| {
-            Failure::input_msg(format!(
-                "{error}; set another with --source or `source` in the profile"
-            ))
-        })
+    zicht_format::SourceLabel::new(&label).map_err(|error| {
+        Failure::input_msg(format!(
+            "{error}; set another with --source or `source` in the profile"
+        ))
+    })
 }
 
 fn classify(error: EncodeError) -> Failure {
@@ -338,7 +339,7 @@ fn encode_clkhash(
             .map_err(classify)?;
             let key_check = zicht_encoder::keys::key_check_value(secret, &schema.fingerprint());
             let header = Header {
-                source_label: label,
+                source_label: label.to_string(),
                 filter_bits: length.bits(),
                 schema_fingerprint: zicht_encoder::schema::hex(&schema.fingerprint()),
                 key_check: zicht_encoder::schema::hex(&key_check),

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use zicht_format::file::UNKNOWN_STRATUM;
-use zicht_format::{FileWriter, FilterLength, Header, Stratum};
+use zicht_format::{FileWriter, FilterLength, Header, SourceLabel, Stratum};
 
 use crate::filter::{self, Value};
 use crate::hardening::Hardener;
@@ -41,7 +41,7 @@ pub enum OnError {
 #[derive(Clone, Debug)]
 pub struct EncodeOptions {
     /// Label written to the header.
-    pub source_label: String,
+    pub source_label: SourceLabel,
     /// Bad-row policy.
     pub on_error: OnError,
     /// Creation time written to the header (seconds since the epoch).
@@ -55,7 +55,7 @@ pub struct EncodeOptions {
 impl Default for EncodeOptions {
     fn default() -> Self {
         EncodeOptions {
-            source_label: "source".into(),
+            source_label: SourceLabel::new("source").expect("a valid label"),
             on_error: OnError::Stop,
             created_unix: 0,
             // Small enough that the pipeline fills and drains quickly on
@@ -1136,8 +1136,6 @@ impl Encoder {
         options: &EncodeOptions,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(W, EncodeSummary), EncodeError> {
-        zicht_format::SourceLabel::new(&options.source_label)
-            .map_err(|error| EncodeError::Input(error.to_string()))?;
         let mut reader = self.csv_reader(input, options.max_record_bytes)?;
         let FirstRecord {
             header,
@@ -1202,7 +1200,7 @@ impl Encoder {
         }
         summary.mean_fill = fill_total / summary.rows_encoded as f64;
         let header = Header {
-            source_label: options.source_label.clone(),
+            source_label: options.source_label.to_string(),
             filter_bits: self.output_length().bits(),
             schema_fingerprint: self.schema.fingerprint_hex(),
             key_check: self.key_check_hex(),

@@ -31,7 +31,7 @@ fn describe(variant: &str, threads: usize, chunk_rows: usize) -> String {
     let secret = Secret::read_file(&kat_dir().join("secret.key")).unwrap();
     let encoder = Encoder::new(schema, profile, &secret).unwrap();
     let options = EncodeOptions {
-        source_label: "kat".into(),
+        source_label: zicht_format::SourceLabel::new("kat").unwrap(),
         on_error: OnError::Skip,
         created_unix: 0,
         chunk_rows,

@@ -3,13 +3,11 @@
 //! and the checks that a set of sources can be linked together.
 
 use std::collections::BTreeMap;
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use zicht_format::Encoding;
 
 use zicht_format::file::UNKNOWN_STRATUM;
-use zicht_format::{clk, EncodedFile, FilterMatrix, FormatError};
+use zicht_format::{clk, EncodedFile, Encoding, FilterMatrix, FormatError};
 
 use crate::LinkError;
 
